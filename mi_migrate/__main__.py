@@ -1,0 +1,3 @@
+from mi_migrate.cli import main
+
+main()

@@ -1,0 +1,43 @@
+"""Library entry points behind the CLI: options dataclasses in, results out, no printing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from mi_migrate import baseline as baseline_mod
+from mi_migrate import config as config_mod
+from mi_migrate import discovery
+from mi_migrate.scan import DEFAULT_MAX_FILE_SIZE, ScanResult, ScanSettings, scan_files
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    paths: tuple[str, ...] = (".",)
+    config: Path | None = None
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    baseline: Path | None = None
+    max_file_size: int | None = None
+    jobs: int = 0
+    third_party: bool = True
+
+
+def run_scan(options: ScanOptions) -> ScanResult:
+    """Discover files, scan them, then apply configuration and the baseline."""
+    cfg = config_mod.load(options.config, [Path(p) for p in options.paths])
+    files, notes = discovery.collect([Path(p) for p in options.paths], cfg)
+    settings = ScanSettings(
+        select=tuple(options.select or cfg.select),
+        ignore=tuple(options.ignore) + tuple(cfg.ignore),
+        max_file_size=options.max_file_size or cfg.max_file_size or DEFAULT_MAX_FILE_SIZE,
+        third_party=options.third_party and cfg.third_party,
+    )
+    result = scan_files(files, settings, options.jobs)
+    result.root = cfg.root
+    result.notes = notes + result.notes
+    result.findings = config_mod.apply(cfg, result.findings)
+    baseline_path = options.baseline or cfg.baseline
+    if baseline_path is not None:
+        result.findings = baseline_mod.filter_new(baseline_mod.load(baseline_path), result.findings)
+    return result

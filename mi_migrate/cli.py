@@ -1,0 +1,84 @@
+"""The `mi-migrate` command: click options → an options dataclass → a library call → exit code.
+
+Exit codes follow ruff: 0 nothing at or above the threshold, 1 findings at or above it, 2 usage error or failure.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+from mi_migrate import __version__
+
+FAIL_ON = ("error", "warning", "note", "never")
+
+
+class Failure(click.ClickException):
+    exit_code = 2
+
+
+def _fail(exc: BaseException, debug: bool) -> NoReturn:
+    if debug:
+        traceback.print_exc()
+    message = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+    raise Failure(message)
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    tmp = output.with_name(output.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(output)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mi-migrate")
+def main() -> None:
+    """Find Azure keys and connection strings and move the code onto managed identity."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github", "azure"]), default="text",
+              show_default=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the output to FILE.")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
+              help="Lowest severity that makes the exit code 1.")
+@click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path),
+              help="Report only findings not in this baseline file.")
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
+              help="Use this pyproject.toml or .mi-migrate.toml instead of the nearest one.")
+@click.option("--select", multiple=True, help="Only these rule ids or prefixes (repeatable).")
+@click.option("--ignore", multiple=True, help="Skip these rule ids or prefixes (repeatable).")
+@click.option("--max-file-size", type=int, help="Skip files larger than this many bytes (default 2 MiB).")
+@click.option("--jobs", type=int, default=0, help="Worker processes (default: one per CPU).")
+@click.option("--no-third-party", is_flag=True, help="Do not run detect-secrets' detectors for non-Azure secrets.")
+@click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
+def scan(paths: tuple[str, ...], fmt: str, output: Path | None, fail_on: str, baseline: Path | None,
+         config: Path | None, select: tuple[str, ...], ignore: tuple[str, ...], max_file_size: int | None,
+         jobs: int, no_third_party: bool, debug: bool) -> None:
+    """Scan PATHS (default: .) for Azure credentials and key-based client code."""
+    from mi_migrate import api, output as output_mod
+    from mi_migrate.finding import Severity
+    from mi_migrate.rules import rule_by_id
+
+    options = api.ScanOptions(paths=paths or (".",), config=config, select=select, ignore=ignore,
+                              baseline=baseline, max_file_size=max_file_size, jobs=jobs,
+                              third_party=not no_third_party)
+    try:
+        result = api.run_scan(options)
+        _write(output_mod.render(fmt, result, rule_by_id()), output)
+    except (OSError, ValueError) as exc:
+        _fail(exc, debug)
+    if fmt == "text":
+        from mi_migrate.output.text import summary
+
+        click.echo(summary(result), err=True)
+    threshold = None if fail_on == "never" else Severity.parse(fail_on)
+    sys.exit(1 if result.at_or_above(threshold) else 0)

@@ -1,0 +1,105 @@
+"""Text scanning: keyword prefilter over bytes, then rule regexes, then validators.
+
+The prefilter is what makes the scan fast: most files contain none of the keywords, and the regexes of a rule
+run only on files where one of its keywords occurs.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from mi_migrate import validators
+from mi_migrate.finding import Finding, Span
+from mi_migrate.redact import redact, secret_hash
+from mi_migrate.rules import Rule
+
+
+@dataclass(frozen=True)
+class LineIndex:
+    """Offset → (line, column) in O(log n); columns are 1-based characters."""
+
+    starts: tuple[int, ...]
+
+    @classmethod
+    def of(cls, text: str) -> LineIndex:
+        starts = [0]
+        find = text.find
+        pos = find("\n")
+        while pos != -1:
+            starts.append(pos + 1)
+            pos = find("\n", pos + 1)
+        return cls(tuple(starts))
+
+    def position(self, offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self.starts, offset)
+        return line, offset - self.starts[line - 1] + 1
+
+    def span(self, start: int, end: int) -> Span:
+        line, column = self.position(start)
+        end_line, end_column = self.position(max(start, end))
+        return Span(line, column, end_line, end_column)
+
+
+def rules_for(data_lower: bytes, rules: Sequence[Rule]) -> list[Rule]:
+    """The text rules whose keywords occur in the (lower-cased) file bytes."""
+    hits = []
+    for rule in rules:
+        if not rule.patterns:
+            continue
+        if not rule.keywords or any(keyword in data_lower for keyword in rule.keywords):
+            hits.append(rule)
+    return hits
+
+
+def scan_text(
+    path: str, text: str, rules: Iterable[Rule], index: LineIndex | None = None, base_offset: int = 0
+) -> list[Finding]:
+    """Run the given rules' patterns over `text`; `index`/`base_offset` map offsets when text is a slice."""
+    index = index or LineIndex.of(text)
+    findings: list[Finding] = []
+    for rule in rules:
+        for pattern in rule.patterns:
+            validator = validators.get(pattern.validator) if pattern.validator else None
+            for match in pattern.regex.finditer(text):
+                if validator is None:
+                    group = "secret" if "secret" in pattern.regex.groupindex else 0
+                    if match.group(group) is None:
+                        continue
+                    verdict = validators.Verdict(match.group(group), match.start(group), match.end(group))
+                else:
+                    verdict = validator(validators.MatchContext(text, match, pattern.options, path))
+                    if verdict is None:
+                        continue
+                findings.append(
+                    Finding(
+                        rule_id=rule.id,
+                        rule_name=rule.name,
+                        path=path,
+                        span=index.span(base_offset + verdict.start, base_offset + verdict.end),
+                        severity=rule.severity,
+                        kind=rule.kind,
+                        service=verdict.fields.get("service", rule.service),
+                        message=verdict.message or rule.title,
+                        evidence=redact(verdict.secret) if verdict.secret else "",
+                        secret_hash=secret_hash(verdict.secret) if verdict.secret else None,
+                        fields={k: v for k, v in verdict.fields.items() if k != "service"},
+                    )
+                )
+    return deduplicate(findings, {rule.id: rule.priority for rule in rules})
+
+
+def deduplicate(findings: list[Finding], priority: dict[str, int]) -> list[Finding]:
+    """One finding per secret occurrence: when rules overlap on the same value, the most specific one wins."""
+    best: dict[tuple[object, ...], Finding] = {}
+    for finding in findings:
+        key: tuple[object, ...]
+        if finding.secret_hash:
+            key = (finding.secret_hash, finding.span.line)
+        else:
+            key = (finding.rule_id, finding.span)
+        current = best.get(key)
+        if current is None or priority.get(finding.rule_id, 50) < priority.get(current.rule_id, 50):
+            best[key] = finding
+    return sorted(best.values(), key=lambda f: (f.span.line, f.span.column, f.rule_id))
