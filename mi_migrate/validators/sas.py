@@ -1,0 +1,138 @@
+"""Shared access signatures, parsed as parameter sets: storage SAS (account / service / user delegation) and the
+Service Bus / Event Hubs / IoT Hub `SharedAccessSignature sr=…&sig=…&se=…` tokens.
+
+The type matters for the migration: account and service SAS are signed with the account key (a key is in use);
+a user-delegation SAS is already the Entra ID pattern, still a bearer secret while it is valid.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from urllib.parse import unquote, urlsplit
+
+from mi_migrate.validators import MatchContext, Verdict, register
+from mi_migrate.validators.keys import is_local_host
+from mi_migrate.validators.placeholders import is_placeholder
+
+SAS_END = frozenset("\"'`\n\r\t <>\\;,)]}|")
+_PARAM = re.compile(r"([A-Za-z]{2,8})=([^&#]*)")
+PERMISSIONS = {
+    "r": "read", "a": "add", "c": "create", "w": "write", "d": "delete", "x": "delete-version",
+    "y": "permanent-delete", "l": "list", "t": "tags", "f": "filter", "m": "move", "e": "execute",
+    "o": "ownership", "p": "permissions", "i": "set-immutability", "u": "update", "s": "set",
+}
+SERVICES = {"b": "blob", "q": "queue", "t": "table", "f": "file"}
+RESOURCE_TYPES = {"s": "service", "c": "container", "o": "object"}
+USER_DELEGATION = ("skoid", "sktid", "skt", "ske", "sks", "skv")
+SERVICE_HOST = re.compile(r"^(?P<account>[a-z0-9]{3,24})\.(?P<service>blob|queue|table|file|dfs)\.", re.I)
+
+
+def _grow(text: str, start: int, end: int) -> tuple[int, int]:
+    left, right = start, end
+    while left > 0 and left > start - 4096 and text[left - 1] not in SAS_END:
+        left -= 1
+    while right < len(text) and right < end + 4096 and text[right] not in SAS_END:
+        right += 1
+    return left, right
+
+
+def _parse_time(value: str) -> dt.datetime | None:
+    value = unquote(value).strip()
+    for fmt in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%MZ", "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S.%fZ"):
+        try:
+            return dt.datetime.strptime(value, fmt).replace(tzinfo=dt.UTC)
+        except ValueError:
+            continue
+    return None
+
+
+def _expiry_fields(expiry: dt.datetime | None, raw: str) -> dict[str, str]:
+    if expiry is None:
+        return {"expiry": unquote(raw)} if raw else {}
+    now = dt.datetime.now(dt.UTC)
+    return {"expiry": expiry.strftime("%Y-%m-%dT%H:%M:%SZ"), "expired": "true" if expiry < now else "false"}
+
+
+def classify(params: dict[str, str]) -> str:
+    if any(p in params for p in USER_DELEGATION):
+        return "user-delegation"
+    if "ss" in params and "srt" in params:
+        return "account"
+    return "service"
+
+
+@register("storage_sas")
+def storage_sas(ctx: MatchContext) -> Verdict | None:
+    """A storage SAS in a URL, a bare query string or a `SharedAccessSignature=` connection-string part."""
+    left, right = _grow(ctx.text, ctx.match.start(), ctx.match.end())
+    candidate = ctx.text[left:right]
+    query_at = candidate.find("?")
+    url = candidate[:query_at] if query_at != -1 else ""
+    query_offset = left + (query_at + 1 if query_at != -1 else 0)
+    query = ctx.text[query_offset:right]
+    if query.lower().startswith("sharedaccesssignature="):
+        query_offset += len("sharedaccesssignature=")
+        query = query[len("sharedaccesssignature=") :]
+    params: dict[str, str] = {}
+    for match in _PARAM.finditer(query):
+        params.setdefault(match.group(1).lower(), match.group(2))
+    sig = unquote(params.get("sig", ""))
+    if "sv" not in params or len(sig) < 20 or is_placeholder(sig) or not re.fullmatch(r"[A-Za-z0-9+/=]+", sig):
+        return None
+    host = (urlsplit(url).hostname or "") if "://" in url else ""
+    if host and is_local_host(host):
+        return None
+    sas_type = classify(params)
+    fields = {
+        "sas_type": sas_type,
+        "version": params.get("sv", ""),
+        "permissions": ",".join(PERMISSIONS.get(ch, ch) for ch in unquote(params.get("sp", ""))),
+        "start": unquote(params.get("st", "")),
+        "protocol": params.get("spr", ""),
+        "stored_policy": params.get("si", ""),
+    }
+    fields.update(_expiry_fields(_parse_time(params.get("se", "")), params.get("se", "")))
+    if sas_type == "account":
+        fields["services"] = ",".join(SERVICES.get(ch, ch) for ch in params.get("ss", ""))
+        fields["resource_types"] = ",".join(RESOURCE_TYPES.get(ch, ch) for ch in params.get("srt", ""))
+    else:
+        fields["resource"] = params.get("sr", "")
+    if host:
+        fields["endpoint"] = f"{urlsplit(url).scheme}://{host}"
+        found = SERVICE_HOST.match(host)
+        if found:
+            fields["account"] = found.group("account").lower()
+            fields["services"] = fields.get("services") or found.group("service").lower()
+    fields = {k: v for k, v in fields.items() if v}
+    what = {"account": "Account SAS", "service": "Service SAS", "user-delegation": "User-delegation SAS"}[sas_type]
+    message = f"Storage {what} token" + (" (expired)" if fields.get("expired") == "true" else "")
+    # The whole query string is the credential: hash and redact all of it, from its first parameter.
+    return Verdict(query.rstrip("&"), query_offset, query_offset + len(query.rstrip("&")), fields, message=message)
+
+
+@register("shared_access_signature_token")
+def shared_access_signature_token(ctx: MatchContext) -> Verdict | None:
+    """`SharedAccessSignature sr=<uri>&sig=<sig>&se=<epoch>[&skn=<policy>]` (Service Bus, Event Hubs, IoT Hub)."""
+    start = ctx.match.end()
+    end = start
+    while end < len(ctx.text) and end < start + 4096 and ctx.text[end] not in SAS_END:
+        end += 1
+    token = ctx.text[start:end]
+    params = {m.group(1).lower(): m.group(2) for m in _PARAM.finditer(token)}
+    sig = unquote(params.get("sig", ""))
+    if "sr" not in params or len(sig) < 20 or is_placeholder(sig) or is_placeholder(params["sr"]):
+        return None
+    resource = unquote(params["sr"])
+    host = urlsplit(resource if "://" in resource else "https://" + resource).hostname or ""
+    if is_local_host(host):
+        return None
+    service = "iothub" if "azure-devices" in host else "eventhubs" if "eventhub" in ctx.window(200).lower() else (
+        "servicebus")
+    fields = {"service": service, "resource": resource, "endpoint": host, "policy": params.get("skn", "")}
+    expiry = params.get("se", "")
+    if expiry.isdigit():
+        when = dt.datetime.fromtimestamp(int(expiry), dt.UTC)
+        fields.update(_expiry_fields(when, expiry))
+    fields = {k: v for k, v in fields.items() if v}
+    return Verdict(token, start, end, fields)
