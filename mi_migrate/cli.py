@@ -82,3 +82,23 @@ def scan(paths: tuple[str, ...], fmt: str, output: Path | None, fail_on: str, ba
         click.echo(summary(result), err=True)
     threshold = None if fail_on == "never" else Severity.parse(fail_on)
     sys.exit(1 if result.at_or_above(threshold) else 0)
+
+
+@main.command("rule")
+@click.argument("rule_id", required=False)
+def rule_command(rule_id: str | None) -> None:
+    """Show the documentation of RULE_ID (an id or a name), or list every rule."""
+    from mi_migrate import ruledocs
+    from mi_migrate.rules import RuleError, load_rules
+
+    try:
+        rules = load_rules()
+    except RuleError as exc:
+        raise Failure(str(exc)) from None
+    if rule_id is None:
+        click.echo(ruledocs.render_list(rules), nl=False)
+        return
+    rule = ruledocs.find_rule(rules, rule_id)
+    if rule is None:
+        raise Failure(f"unknown rule {rule_id!r}; `mi-migrate rule` lists them")
+    click.echo(ruledocs.render_rule(rule), nl=False)

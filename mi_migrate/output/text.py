@@ -1,19 +1,57 @@
-"""ruff-like text: `path:line:col: ID message` (stub)."""
+"""ruff-like text: `path:line:col: ID message [evidence]` on stdout, a summary for stderr.
+
+Findings go to stdout so they can be piped or grepped; the summary and the notes go to stderr (human only).
+"""
 
 from __future__ import annotations
 
+import click
+
+from mi_migrate.finding import Finding, Severity
+from mi_migrate.output import severity_counts
 from mi_migrate.rules import Rule
 from mi_migrate.scan import ScanResult
 
+NOTES_SHOWN = 20
+SEVERITY_COLORS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.NOTE: "cyan"}
 
-def render(result: ScanResult, rules: dict[str, Rule]) -> str:
-    lines = [
-        f"{f.path}:{f.span.line}:{f.span.column}: {f.rule_id} {f.message}"
-        + (f" [{f.evidence}]" if f.evidence else "")
-        for f in result.findings
-    ]
+
+def _line(f: Finding, color: bool) -> str:
+    if not color:
+        location = f"{f.path}:{f.span.line}:{f.span.column}:"
+        evidence = f" [{f.evidence}]" if f.evidence else ""
+        return f"{location} {f.rule_id} {f.message}{evidence}"
+    location = click.style(f.path, bold=True) + f":{f.span.line}:{f.span.column}:"
+    code = click.style(f.rule_id, fg=SEVERITY_COLORS[f.severity], bold=True)
+    evidence = " " + click.style(f"[{f.evidence}]", dim=True) if f.evidence else ""
+    return f"{location} {code} {f.message}{evidence}"
+
+
+def render(result: ScanResult, rules: dict[str, Rule], *, color: bool = False) -> str:
+    """One line per finding; `color` adds ANSI styles (pass it only when stdout is a terminal)."""
+    lines = [_line(f, color) for f in result.findings]
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def summary(result: ScanResult) -> str:
-    return f"{len(result.findings)} findings in {result.files_scanned} files"
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def summary(result: ScanResult, *, color: bool = False) -> str:
+    """Notes (first 20) then one line of totals; meant for stderr, after the findings."""
+    lines = [f"{note.path}: {note.message}" for note in result.notes[:NOTES_SHOWN]]
+    hidden = len(result.notes) - NOTES_SHOWN
+    if hidden > 0:
+        lines.append(f"… {hidden} more {'note' if hidden == 1 else 'notes'}")
+    counts = severity_counts(result.findings)
+    by_severity = ", ".join(_plural(n, label) for label, n in counts.items())
+    total = len(result.findings)
+    head = f"Found {_plural(total, 'finding')} ({by_severity})" if total else "No findings"
+    totals = (
+        f"{head} in {_plural(result.files_scanned, 'file')}, {result.bytes_scanned:,} bytes scanned; "
+        f"{_plural(len(result.notes), 'note')}."
+    )
+    if color:
+        totals = click.style(totals, fg="red" if counts["error"] else None, bold=True)
+    lines.append(totals)
+    return "\n".join(lines)
