@@ -16,6 +16,11 @@ from mi_migrate.redact import redact, secret_hash
 from mi_migrate.rules import Rule
 
 
+# A real file holds a handful of credentials; thousands of anchors for one pattern mean generated or adversarial
+# content, where validating every one would cost seconds. Past this many, the rest of the file is not validated.
+MAX_MATCHES_PER_PATTERN = 1000
+
+
 @dataclass(frozen=True)
 class LineIndex:
     """Offset → (line, column) in O(log n); columns are 1-based characters."""
@@ -62,7 +67,9 @@ def scan_text(
     for rule in rules:
         for pattern in rule.patterns:
             validator = validators.get(pattern.validator) if pattern.validator else None
-            for match in pattern.regex.finditer(text):
+            for seen, match in enumerate(pattern.regex.finditer(text)):
+                if seen >= MAX_MATCHES_PER_PATTERN:
+                    break
                 if validator is None:
                     group = "secret" if "secret" in pattern.regex.groupindex else 0
                     if match.group(group) is None:

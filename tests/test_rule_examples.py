@@ -22,7 +22,7 @@ def _cases() -> list[object]:
 @pytest.mark.parametrize(("rule", "example"), _cases())
 def test_rule_example(rule: Rule, example) -> None:
     text = fakes.expand(example.text)
-    findings, _ = scan_bytes(example.filename, text.encode("utf-8"), ScanSettings(third_party=False))
+    findings, _ = scan_bytes(example.filename, text.encode("utf-8"), ScanSettings())
     own = [f for f in findings if f.rule_id == rule.id]
     if not example.match:
         assert not own, f"{rule.id} must not match: {[f.message for f in own]}"

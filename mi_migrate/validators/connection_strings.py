@@ -16,8 +16,7 @@ from mi_migrate.validators.keys import decodes_to, is_emulator_key, is_local_hos
 from mi_migrate.validators.placeholders import is_placeholder
 
 # Characters that end a connection string on either side: quotes, line breaks, markup, shell/JSON delimiters.
-TERMINATORS = frozenset("\"'`\n\r<>\\{}[]|")
-MAX_EXTENT = 4096
+MAX_EXTENT = 1024  # longer than any real connection string; bounds the work per anchor
 _KEY_VALUE = re.compile(r"([A-Za-z][A-Za-z0-9 _.]{0,40}?)\s*=\s*(.*)", re.DOTALL)
 
 
@@ -31,17 +30,26 @@ class Part:
     end: int
 
 
+_TERMINATOR = re.compile(r"[\"'`\n\r<>\\{}\[\]|]")
+
+
+def grow(text: str, start: int, end: int, terminator: re.Pattern[str], limit: int = MAX_EXTENT) -> tuple[int, int]:
+    """Widen [start, end) up to the nearest terminator on each side (at most `limit` characters each way).
+
+    The scanning happens in the regex engine, so a line holding thousands of anchors stays linear-ish.
+    """
+    window_start = max(0, start - limit)
+    left = window_start
+    for found in terminator.finditer(text, window_start, start):
+        left = found.end()
+    found_right = terminator.search(text, end, min(len(text), end + limit))
+    right = found_right.start() if found_right else min(len(text), end + limit)
+    return left, right
+
+
 def extent(text: str, start: int, end: int) -> tuple[int, int]:
     """Grow [start, end) to the whole connection string the anchor sits in."""
-    left = start
-    limit = max(0, start - MAX_EXTENT)
-    while left > limit and text[left - 1] not in TERMINATORS:
-        left -= 1
-    right = end
-    limit = min(len(text), end + MAX_EXTENT)
-    while right < limit and text[right] not in TERMINATORS:
-        right += 1
-    return left, right
+    return grow(text, start, end, _TERMINATOR)
 
 
 def parse(text: str, left: int, right: int, separator: str = ";") -> dict[str, Part]:
@@ -54,14 +62,14 @@ def parse(text: str, left: int, right: int, separator: str = ";") -> dict[str, P
         match = _KEY_VALUE.search(segment)
         if not match:
             continue
-        key = re.sub(r"\s+", "", match.group(1)).lower()
+        key = "".join(match.group(1).split()).lower()
         raw = match.group(2)
         # `CONN=DefaultEndpointsProtocol=https`: the real key is the last identifier before the value.
         while key not in KNOWN_KEYS and "=" in raw:
             inner = _KEY_VALUE.search(raw)
             if not inner:
                 break
-            key = re.sub(r"\s+", "", inner.group(1)).lower()
+            key = "".join(inner.group(1).split()).lower()
             raw = inner.group(2)
         value = raw.rstrip()
         value_start = seg_start + len(segment) - len(raw)
@@ -92,7 +100,7 @@ def _host(url: str) -> str:
 
 
 def _key_ok(value: str, n_bytes: tuple[int, ...]) -> bool:
-    return not is_placeholder(value) and any(decodes_to(value, n) for n in n_bytes) and not is_emulator_key(value)
+    return any(decodes_to(value, n) for n in n_bytes) and not is_placeholder(value) and not is_emulator_key(value)
 
 
 def _verdict(part: Part, fields: dict[str, str]) -> Verdict:
@@ -269,7 +277,8 @@ def redis_connection_string(ctx: MatchContext) -> Verdict | None:
         return None
     left, _ = extent(ctx.text, ctx.match.start(), ctx.match.end())
     first = ctx.text[left : ctx.match.start()].split(",")[0].strip()
-    first = first.split("=")[-1].split()[-1] if first.split() else first
+    words = first.split("=")[-1].split()
+    first = words[-1] if words else first
     host = first.split(":")[0].lower()
     if is_local_host(host) or is_placeholder(password.value):
         return None

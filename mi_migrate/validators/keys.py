@@ -23,7 +23,7 @@ EMULATOR_KEY_HASHES = {
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "0.0.0.0", "::1", "[::1]", "host.docker.internal", "azurite")
 _HASH_CONTEXT = re.compile(
     r"(?i)(?:md5|sha-?1|sha-?256|sha-?512|hash|checksum|digest|etag|integrity|fingerprint|commit|revision|"
-    r"\brev\b|uuid|guid|nonce|object_?id|\bid\b|trace|span|correlation|build)"
+    r"\brev\b|uuid|guid|nonce|object_?id|(?:\b|_)ids?(?:\b|_)|trace|span|correlation|build)"
 )
 LOCK_OR_BUNDLE = re.compile(r"(?:^|/)(?:[^/]*\.lock|package-lock\.json|npm-shrinkwrap\.json|pnpm-lock\.yaml|"
                             r"yarn\.lock|poetry\.lock|Pipfile\.lock|go\.sum|[^/]*\.min\.(?:js|css)|[^/]*\.map)$")

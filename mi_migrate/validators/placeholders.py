@@ -58,6 +58,8 @@ def is_placeholder_word(value: str) -> bool:
 def is_placeholder(value: str) -> bool:
     """Any of the above: not an embedded secret."""
     value = value.strip().strip("'\"")
+    if len(value) > 512:  # longer than any key; a shape check decides, not the placeholder heuristics
+        return False
     return not value or is_templated(value) or is_low_variety(value) or is_placeholder_word(value)
 
 

@@ -12,10 +12,11 @@ import re
 from urllib.parse import unquote, urlsplit
 
 from mi_migrate.validators import MatchContext, Verdict, register
+from mi_migrate.validators.connection_strings import grow
 from mi_migrate.validators.keys import is_local_host
 from mi_migrate.validators.placeholders import is_placeholder
 
-SAS_END = frozenset("\"'`\n\r\t <>\\;,)]}|")
+SAS_END = re.compile(r"[\"'`\n\r\t <>\\;,)\]}|]")
 _PARAM = re.compile(r"([A-Za-z]{2,8})=([^&#]*)")
 PERMISSIONS = {
     "r": "read", "a": "add", "c": "create", "w": "write", "d": "delete", "x": "delete-version",
@@ -29,12 +30,7 @@ SERVICE_HOST = re.compile(r"^(?P<account>[a-z0-9]{3,24})\.(?P<service>blob|queue
 
 
 def _grow(text: str, start: int, end: int) -> tuple[int, int]:
-    left, right = start, end
-    while left > 0 and left > start - 4096 and text[left - 1] not in SAS_END:
-        left -= 1
-    while right < len(text) and right < end + 4096 and text[right] not in SAS_END:
-        right += 1
-    return left, right
+    return grow(text, start, end, SAS_END, limit=2048)
 
 
 def _parse_time(value: str) -> dt.datetime | None:
@@ -115,9 +111,7 @@ def storage_sas(ctx: MatchContext) -> Verdict | None:
 def shared_access_signature_token(ctx: MatchContext) -> Verdict | None:
     """`SharedAccessSignature sr=<uri>&sig=<sig>&se=<epoch>[&skn=<policy>]` (Service Bus, Event Hubs, IoT Hub)."""
     start = ctx.match.end()
-    end = start
-    while end < len(ctx.text) and end < start + 4096 and ctx.text[end] not in SAS_END:
-        end += 1
+    _, end = grow(ctx.text, start, start, SAS_END, limit=2048)
     token = ctx.text[start:end]
     params = {m.group(1).lower(): m.group(2) for m in _PARAM.finditer(token)}
     sig = unquote(params.get("sig", ""))
