@@ -48,8 +48,8 @@ def main() -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github", "azure"]), default="text",
               show_default=True, help="Output format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the output to FILE.")
-@click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
-              help="Lowest severity that makes the exit code 1.")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default=None,
+              help="Lowest severity that makes the exit code 1 (default: fail-on in config, else error).")
 @click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path),
               help="Report only findings not in this baseline file.")
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
@@ -60,7 +60,7 @@ def main() -> None:
 @click.option("--jobs", type=int, default=0, help="Worker processes (default: one per CPU).")
 @click.option("--no-third-party", is_flag=True, help="Do not run detect-secrets' detectors for non-Azure secrets.")
 @click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
-def scan(paths: tuple[str, ...], fmt: str, output: Path | None, fail_on: str, baseline: Path | None,
+def scan(paths: tuple[str, ...], fmt: str, output: Path | None, fail_on: str | None, baseline: Path | None,
          config: Path | None, select: tuple[str, ...], ignore: tuple[str, ...], max_file_size: int | None,
          jobs: int, no_third_party: bool, debug: bool) -> None:
     """Scan PATHS (default: .) for Azure credentials and key-based client code."""
@@ -74,6 +74,10 @@ def scan(paths: tuple[str, ...], fmt: str, output: Path | None, fail_on: str, ba
     try:
         result = api.run_scan(options)
         _write(output_mod.render(fmt, result, rule_by_id()), output)
+        if fail_on is None:
+            from mi_migrate import config as config_mod
+
+            fail_on = config_mod.load(config, [Path(p) for p in options.paths]).fail_on or "error"
     except (OSError, ValueError) as exc:
         _fail(exc, debug)
     if fmt == "text":
@@ -82,6 +86,37 @@ def scan(paths: tuple[str, ...], fmt: str, output: Path | None, fail_on: str, ba
         click.echo(summary(result), err=True)
     threshold = None if fail_on == "never" else Severity.parse(fail_on)
     sys.exit(1 if result.at_or_above(threshold) else 0)
+
+
+@main.command("baseline")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write (default: baseline in config, else ROOT/.mi-migrate-baseline.json).")
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
+              help="Use this pyproject.toml or .mi-migrate.toml instead of the nearest one.")
+@click.option("--select", multiple=True, help="Only these rule ids or prefixes (repeatable).")
+@click.option("--ignore", multiple=True, help="Skip these rule ids or prefixes (repeatable).")
+@click.option("--max-file-size", type=int, help="Skip files larger than this many bytes (default 2 MiB).")
+@click.option("--jobs", type=int, default=0, help="Worker processes (default: one per CPU).")
+@click.option("--no-third-party", is_flag=True, help="Do not run detect-secrets' non-Azure detectors.")
+@click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
+def baseline_command(paths: tuple[str, ...], output: Path | None, config: Path | None,
+                     select: tuple[str, ...], ignore: tuple[str, ...], max_file_size: int | None, jobs: int,
+                     no_third_party: bool, debug: bool) -> None:
+    """Scan PATHS (default: .) and record every current finding, so later scans report only new ones."""
+    from mi_migrate import api
+    from mi_migrate import baseline as baseline_mod
+
+    options = api.ScanOptions(paths=paths or (".",), config=config, select=select, ignore=ignore,
+                              max_file_size=max_file_size, jobs=jobs, third_party=not no_third_party)
+    try:
+        result, cfg = baseline_mod.scan_all(options)
+        target = output or baseline_mod.default_path(cfg)
+        count = baseline_mod.write(target, result.findings)
+    except (OSError, ValueError) as exc:
+        _fail(exc, debug)
+    click.echo(f"wrote {count} baseline entries for {len(result.findings)} findings in "
+               f"{result.files_scanned} files to {target}", err=True)
 
 
 @main.command("rule")
