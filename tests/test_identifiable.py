@@ -185,7 +185,8 @@ def test_scan_finds_key_in_a_sentence(name: str) -> None:
     assert len(mine) == 1, findings
     key = is_valid(re.search(r"found (\S+) in", text).group(1))
     assert key is not None and mine[0].service == key[0] and mine[0].fields["signature"] == key[1]
-    assert mine[0].fields["key_format"].startswith("identifiable")
+    assert mine[0].fields["key_format"] == "identifiable"
+    assert mine[0].fields["key_family"] == ("cask" if name.startswith("cask_") else "his")
     findings, _ = scan_snippet(f"We found «ident_badsum:{name}» in an old commit.")
     assert not [f for f in findings if f.rule_id == "AZ122"]
 

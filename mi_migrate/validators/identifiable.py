@@ -357,10 +357,9 @@ def identifiable(ctx: MatchContext) -> Verdict | None:
         "signature": found.signature,
         "service": found.service,
         "key_format": "identifiable",
+        "key_family": found.family,  # "his" (v1) or "cask"
         "key_kind": found.kind,
     }
-    if found.family == "cask":
-        fields["key_format"] = "identifiable-cask"
     return Verdict(key, start, end, fields)
 
 
