@@ -157,6 +157,7 @@ class Identified:
     signature: str
     kind: str
     family: str  # "his" or "cask"
+    checksum: str = "verified"  # "unverified": a CASK key whose structure holds but whose checksum we cannot confirm
 
 
 def _b64decode(text: str, url_safe: bool) -> bytes | None:
@@ -207,7 +208,13 @@ def _his_identify(key: str, fmt: KeyFormat) -> Identified | None:
     return None
 
 
-def _cask_identify(key: str) -> Identified | None:
+def _cask_identify(key: str, strict: bool = True) -> Identified | None:
+    """CASK keys by structure; `strict=False` also accepts a failing checksum (reported as unverified).
+
+    No published CASK key with a verifiable checksum exists, so the checksum layout here is our best reading
+    of the reference source. The structure (JQQJ9 marker, date letter, provider signature, and for ACOG the
+    AAA+service letter) is already specific enough that a scanner must not drop a key on the checksum alone.
+    """
     if len(key) not in (84, 88) or key[52:58] not in CASK_MARKERS or not key[:84].isalnum():
         return None
     if len(key) == 88 and not (key[84:86].isalnum() and key.endswith("==")):
@@ -222,7 +229,8 @@ def _cask_identify(key: str) -> Identified | None:
     written = key[80:].rstrip("=")
     checksum = checksum_bytes(body, CASK_SEED)
     as_base64 = base64.b64encode(checksum[: 4 if len(key) == 88 else 3]).decode()
-    if not cask_checksum_text(body).startswith(written) and as_base64.rstrip("=") != written:
+    verified = cask_checksum_text(body).startswith(written) or as_base64.rstrip("=") == written
+    if not verified and strict:
         return None
     service, kind = provider[1], "derived" if key[57] == "D" else "standard"
     if signature == "ACOG":
@@ -230,14 +238,17 @@ def _cask_identify(key: str) -> Identified | None:
         if key[72:75] != "AAA" or index >= len(COGNITIVE_SERVICES):
             return None
         service = COGNITIVE_SERVICES[index]
-    return Identified(service, signature, kind, "cask")
+    return Identified(service, signature, kind, "cask", "verified" if verified else "unverified")
 
 
-def identify(key: str) -> Identified | None:
-    """Verify a candidate identifiable or CASK key; None when its signature or checksum does not hold."""
+def identify(key: str, strict: bool = True) -> Identified | None:
+    """Verify a candidate identifiable or CASK key; None when its signature or checksum does not hold.
+
+    With `strict=False` a CASK key whose checksum fails is still returned, marked `checksum="unverified"`.
+    """
     key = key.strip()
     if len(key) in (84, 88) and key[52:56] == "JQQJ":
-        found = _cask_identify(key)
+        found = _cask_identify(key, strict)
         if found is not None:
             return found
     core = key.rstrip("=")
@@ -345,7 +356,7 @@ def identifiable(ctx: MatchContext) -> Verdict | None:
     """
     text, start, end = _candidate(ctx)
     key = text.replace("%3D", "=").replace("%3d", "=")
-    found = identify(key)
+    found = identify(key, strict=False)
     if found is None or _low_variety(key, found):
         return None
     allowed = ctx.options.get("signatures")
@@ -359,6 +370,7 @@ def identifiable(ctx: MatchContext) -> Verdict | None:
         "key_format": "identifiable",
         "key_family": found.family,  # "his" (v1) or "cask"
         "key_kind": found.kind,
+        "checksum": found.checksum,
     }
     return Verdict(key, start, end, fields)
 
