@@ -92,3 +92,4 @@ def _load_plugins() -> None:
         from mi_migrate.validators import identifiable  # noqa: F401
     except ImportError:
         pass
+    from mi_migrate import third_party  # noqa: F401  (third-party fake kinds: «aws_key_id», «stripe», …)

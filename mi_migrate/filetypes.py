@@ -28,5 +28,5 @@ def scan_structured(
     if settings.third_party:
         from mi_migrate import third_party
 
-        findings.extend(third_party.scan(rel_path, text, lower))
+        findings.extend(third_party.scan(rel_path, text, lower, rules))
     return findings, notes

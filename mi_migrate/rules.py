@@ -60,6 +60,7 @@ class Rule:
     tags: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
     python: dict[str, Any] = field(default_factory=dict)  # qualified-name matchers for Python-aware rules
+    plugins: dict[str, Any] = field(default_factory=dict)  # detect-secrets plugins: mi_migrate.third_party
     source: str = ""  # rule file name
 
     @property
@@ -104,8 +105,9 @@ def parse_rule(data: dict[str, Any], source: str) -> Rule:
         raise RuleError(f"{source}: {exc}") from None
     patterns = tuple(_compile(spec, source) for spec in data.get("patterns", []))
     python = data.get("python", {})
-    if not patterns and not python:
-        raise RuleError(f"{source}: a rule needs [[patterns]] or a [python] table")
+    plugins = data.get("plugins", {})
+    if not patterns and not python and not plugins:
+        raise RuleError(f"{source}: a rule needs [[patterns]], a [python] or a [plugins] table")
     examples = tuple(
         Example(
             text=ex["text"],
@@ -136,6 +138,7 @@ def parse_rule(data: dict[str, Any], source: str) -> Rule:
         tags=tuple(data.get("tags", ())),
         references=tuple(data.get("references", ())),
         python=python,
+        plugins=plugins,
         source=source,
     )
 

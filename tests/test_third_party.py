@@ -1,0 +1,242 @@
+"""Third-party secrets via detect-secrets' plugins: mapping, filters, suppression, Azure overlap and speed.
+
+Every key-shaped value is generated at run time (mi_migrate.fakes / third_party.FAKE_KINDS).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+
+import pytest
+
+from mi_migrate import fakes, third_party
+from mi_migrate.finding import Finding, Kind
+from mi_migrate.rules import load_rules
+from mi_migrate.scan import ScanSettings, scan_bytes
+
+STORAGE_CONN = (
+    "DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=«b64:64»;EndpointSuffix=core.windows.net"
+)
+
+
+def run(text: str, filename: str = "app.py", **settings: object) -> tuple[list[Finding], str]:
+    expanded = fakes.expand(text)
+    findings, _ = scan_bytes(filename, expanded.encode("utf-8"), ScanSettings(**settings))
+    return findings, expanded
+
+
+def third(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.kind is Kind.THIRD_PARTY_SECRET]
+
+
+@pytest.mark.parametrize(
+    ("text", "filename", "rule_id", "plugin"),
+    [
+        ('key_id = "«aws_key_id»"', "app.py", "AZ301", "AWSKeyDetector"),
+        ('aws_secret_access_key = "«aws_secret»"', "app.py", "AZ301", "AWSKeyDetector"),
+        ('stripe.api_key = "«stripe»"', "billing.py", "AZ301", "StripeDetector"),
+        ('restricted = "«stripe:rk»"', "billing.py", "AZ301", "StripeDetector"),
+        ("TWILIO_KEY=«twilio»", ".env", "AZ301", "TwilioKeyDetector"),
+        ("SENDGRID=«sendgrid»", ".env", "AZ301", "SendGridDetector"),
+        ("slack: «slack_token»", "ci.yml", "AZ301", "SlackDetector"),
+        ('GH = "«github_token»"', "release.py", "AZ301", "GitHubTokenDetector"),
+        ("«pem_header:RSA»\n«b64:48»\n", "id_rsa", "AZ302", "PrivateKeyDetector"),
+        ("«pem_header:OPENSSH»\n", "key.txt", "AZ302", "PrivateKeyDetector"),
+        ('db_password = "«alnum:20»"', "settings.py", "AZ303", "KeywordDetector"),
+        ("password: «alnum:20»", "config.yaml", "AZ303", "KeywordDetector"),
+        ('url = "postgres://app:«alnum:16»@db:5432/x"', "db.py", "AZ303", "BasicAuthDetector"),
+        ('SEED = "«b64:32»"', "app.py", "AZ304", "Base64HighEntropyString"),
+        ('digest_seed = "«hex:40»"', "app.py", "AZ304", "HexHighEntropyString"),
+        ("seed: «b64:32»", "config.yaml", "AZ304", "Base64HighEntropyString"),  # unquoted in config files
+        ('token = "Bearer «jwt»"', "client.py", "AZ300", "JwtTokenDetector"),
+    ],
+)
+def test_each_mapped_detector_finds_its_secret(text: str, filename: str, rule_id: str, plugin: str) -> None:
+    findings, expanded = run(text, filename)
+    own = [f for f in third(findings) if f.rule_id == rule_id and f.fields["plugin"] == plugin]
+    assert own, [(f.rule_id, f.fields) for f in findings]
+    finding = own[0]
+    assert finding.service == "other" and finding.kind is Kind.THIRD_PARTY_SECRET
+    line = expanded.splitlines()[finding.span.line - 1]
+    secret = line[finding.span.column - 1 : finding.span.end_column - 1]
+    assert finding.secret_hash == third_party.secret_hash(secret)
+    assert finding.evidence == third_party.redact(secret)
+    assert secret not in finding.evidence or len(secret) < 16
+
+
+def test_rule_mapping_covers_every_plugin_but_azure() -> None:
+    rules = {r.id: r for r in load_rules()}
+    names = {d.name for d in third_party._detectors()}
+    assert "AzureStorageKeyDetector" not in names and "IPPublicDetector" not in names
+    assert {"AWSKeyDetector", "PrivateKeyDetector", "KeywordDetector", "Base64HighEntropyString"} <= names
+    for det in third_party._detectors():
+        assert det.rule.priority == 100 and det.rule.kind is Kind.THIRD_PARTY_SECRET
+        assert det.name in det.rule.plugins["detect_secrets"] or det.rule.plugins.get("fallback")
+    assert rules["AZ302"].severity.label == "error" and rules["AZ304"].severity.label == "warning"
+
+
+def test_rule_examples_with_third_party_enabled() -> None:
+    """The shared harness scans with third_party=False; our rules' examples need the plugins on."""
+    for rule in load_rules():
+        if not rule.plugins:
+            continue
+        for example in rule.examples:
+            findings, _ = run(example.text, example.filename)
+            own = [f for f in findings if f.rule_id == rule.id]
+            assert bool(own) == example.match, (rule.id, example.text)
+            if example.match and example.fields:
+                assert any(example.fields.items() <= f.fields.items() for f in own)
+
+
+@pytest.mark.parametrize(
+    ("text", "filename"),
+    [
+        ('stripe_key = "«stripe»"  # pragma: allowlist secret', "billing.py"),
+        ('# pragma: allowlist nextline secret\nstripe_key = "«stripe»"', "billing.py"),
+        ("seed: «b64:32»  # pragma: allowlist secret", "config.yaml"),
+        ('SEED = "«b64:32»"  // pragma: allowlist secret', "app.js"),
+    ],
+)
+def test_pragma_allowlist_lines_are_not_reported(text: str, filename: str) -> None:
+    findings, _ = run(text, filename)
+    assert not third(findings)
+
+
+def test_detect_secrets_allowlist_applies_in_our_path_too() -> None:
+    """Even without suppress.py (e.g. a caller of third_party.scan), the pragma is honoured."""
+    text = fakes.expand('stripe_key = "«stripe»"  # pragma: allowlist secret\nother = "«stripe»"')
+    found = third_party.scan("billing.py", text, text.lower().encode())
+    assert [f.span.line for f in found] == [2]
+
+
+@pytest.mark.parametrize("name", ["package-lock.json", "yarn.lock", "poetry.lock", "Cargo.lock"])
+def test_lock_files_produce_nothing(name: str) -> None:
+    findings, _ = run('"integrity": "«b64:64»", "k": "«aws_key_id»", "s": "«stripe»"', name)
+    assert not third(findings)
+
+
+def test_minified_lines_keep_only_precise_detectors() -> None:
+    filler = ";".join(f'var a{i}="{fakes.fake_alnum(30, random.Random(i))}"' for i in range(400))
+    findings, _ = run(filler + ';var k="«aws_key_id»";var s="«b64:32»";', "bundle.min.js")
+    plugins = {f.fields["plugin"] for f in third(findings)}
+    assert plugins == {"AWSKeyDetector"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'api_key = "123e4567-e89b-12d3-a456-426614174000"',
+        'api_key = "{api_key}"',
+        'password = "<your-password>"',
+        'password = "${DB_PASSWORD}"',
+        "password = $DB_PASSWORD",
+        'password = get_password("db")',
+        'SEQ = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/"',
+        'user_id = "«b64:32»"',
+        'password = "********"',
+    ],
+)
+def test_uuids_templates_and_heuristics_are_not_reported(text: str) -> None:
+    findings, _ = run(text, "app.py")
+    assert not third(findings), [(f.rule_id, f.fields) for f in findings]
+
+
+def test_swagger_files_are_skipped() -> None:
+    findings, _ = run('{"api_key": "«alnum:24»", "k": "«stripe»"}', "docs/swagger.json")
+    assert not third(findings)
+
+
+@pytest.mark.parametrize(
+    ("text", "filename"),
+    [
+        (f'CONN = "{STORAGE_CONN}"', "app.py"),
+        (f"STORAGE={STORAGE_CONN}", ".env"),
+        ('{"AccountName": "acme", "AccountKey": "«b64:64»"}', "appsettings.json"),
+        (
+            'SB = "Endpoint=sb://x.servicebus.windows.net/;SharedAccessKeyName=app;SharedAccessKey=«b64:32»"',
+            "a.py",
+        ),
+        ("AZURE_STORAGE_KEY=«b64:64»", ".env"),
+    ],
+)
+def test_no_double_report_on_azure_lines(text: str, filename: str) -> None:
+    findings, _ = run(text, filename)
+    assert findings, "the Azure rule should report this line"
+    assert not third(findings), [(f.rule_id, f.fields) for f in findings]
+
+
+def test_third_party_findings_never_overlap_azure_findings() -> None:
+    text = 'client_secret = "«entra»"\napi_key = "«alnum:32»"'
+    findings, _ = run(text, "auth.py")
+    azure = [f for f in findings if f.kind is not Kind.THIRD_PARTY_SECRET]
+    for finding in third(findings):
+        for other in azure:
+            same_line = other.span.line == finding.span.line
+            overlap = (
+                finding.span.column < other.span.end_column and other.span.column < finding.span.end_column
+            )
+            assert not (same_line and overlap)
+    assert any(f.span.line == 2 for f in third(findings))
+
+
+def test_azure_slot_is_left_alone_even_when_azure_rules_are_ignored() -> None:
+    text = 'CONN = "DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=«b64:64»"'
+    findings, _ = run(text, "app.py", ignore=("AZ1",))
+    assert not third(findings)
+
+
+def test_selection_limits_third_party_rules() -> None:
+    text = 'stripe.api_key = "«stripe»"\nSEED = "«b64:32»"'
+    findings, _ = run(text, "app.py", ignore=("AZ304",))
+    assert {f.rule_id for f in third(findings)} == {"AZ301"}
+    findings, _ = run(text, "app.py", third_party=False)
+    assert not third(findings)
+
+
+def _corpus(size: int) -> list[tuple[str, str]]:
+    """Ordinary code: functions, dicts, imports, comments, a few quoted ids; no secrets."""
+    rng = random.Random(7)
+    words = ["user", "order", "cache", "client", "config", "value", "item", "result", "index", "token_count"]
+    files, total, n = [], 0, 0
+    while total < size:
+        lines = ["import os", "from typing import Any", ""]
+        for i in range(300):
+            a, b = rng.choice(words), rng.choice(words)
+            lines += [
+                f"def get_{a}_{i}({b}: Any, key: str = 'default') -> dict[str, Any]:",
+                f'    """Return the {a} for {b}; see https://example.org/{a}/{b}."""',
+                f"    data = {{'{a}': {b}, 'key': key, 'id': {rng.randrange(10**6)}}}",
+                f"    return data if os.environ.get('{a.upper()}_MODE') else {{}}  # {b} fallback",
+            ]
+        text = "\n".join(lines) + "\n"
+        files.append((f"pkg/module_{n}.py", text))
+        total += len(text)
+        n += 1
+    return files
+
+
+def test_prefiltered_scan_is_much_faster_than_every_plugin_on_every_line() -> None:
+    files = _corpus(1_000_000)
+    dets = third_party._detectors()
+
+    def naive() -> int:
+        found = 0
+        for name, text in files:
+            for number, line in enumerate(text.splitlines(), 1):
+                for det in dets:
+                    found += len(det.plugin.analyze_line(filename=name, line=line, line_number=number))
+        return found
+
+    def smart() -> int:
+        return sum(len(third_party.scan(name, text, text.lower().encode())) for name, text in files)
+
+    smart()  # warm caches
+    start = time.perf_counter()
+    smart_found = smart()
+    smart_time = time.perf_counter() - start
+    start = time.perf_counter()
+    naive()
+    naive_time = time.perf_counter() - start
+    assert smart_found == 0
+    assert naive_time / smart_time >= 10, (naive_time, smart_time)
