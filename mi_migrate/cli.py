@@ -64,7 +64,8 @@ def scan(paths: tuple[str, ...], fmt: str, output: Path | None, fail_on: str | N
          config: Path | None, select: tuple[str, ...], ignore: tuple[str, ...], max_file_size: int | None,
          jobs: int, no_third_party: bool, debug: bool) -> None:
     """Scan PATHS (default: .) for Azure credentials and key-based client code."""
-    from mi_migrate import api, output as output_mod
+    from mi_migrate import api
+    from mi_migrate import output as output_mod
     from mi_migrate.finding import Severity
     from mi_migrate.rules import rule_by_id
 

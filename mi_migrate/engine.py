@@ -15,7 +15,6 @@ from mi_migrate.finding import Finding, Span
 from mi_migrate.redact import redact, secret_hash
 from mi_migrate.rules import Rule
 
-
 # A real file holds a handful of credentials; thousands of anchors for one pattern mean generated or adversarial
 # content, where validating every one would cost seconds. Past this many, the rest of the file is not validated.
 MAX_MATCHES_PER_PATTERN = 1000

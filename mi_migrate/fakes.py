@@ -1,8 +1,8 @@
 """Generated, obviously fake credentials for rule examples, tests and benchmarks.
 
-Rule files and tests never hold key-shaped literals: they write tokens such as «b64:64» and this module expands
-them. Every generated key starts with FAKE (or fake, for hex) so a human reading a fixture knows at once, and the
-project's own scan stays clean.
+Rule files and tests never hold key-shaped literals: they write tokens such as «b64:64» and this module
+expands them. Every generated key starts with FAKE (or fake, for hex) so a human reading a fixture knows at
+once, and the project's own scan stays clean.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collections.abc import Callable
 TOKEN = re.compile(r"«([a-z0-9_]+)(?::([^»]*))?»")
 B64_ALPHABET = string.ascii_letters + string.digits + "+/"
 ALNUM = string.ascii_letters + string.digits
+BASE32_ALPHABET = string.ascii_lowercase + "234567"
 
 
 def fake_base64_key(n_bytes: int, rng: random.Random) -> str:
@@ -27,7 +28,7 @@ def fake_base64_key(n_bytes: int, rng: random.Random) -> str:
 
 
 def fake_hex(n_chars: int, rng: random.Random) -> str:
-    body = "".join(rng.choice("0123456789abcdef") for _ in range(n_chars - 4))
+    body = "".join(rng.choice("0123456789abcdef") for _ in range(n_chars - 4))  # mi-migrate: ignore[AZ304]
     return "fa4e" + body  # "fa4e" reads as "fake"; hex only
 
 
@@ -41,14 +42,21 @@ def fake_entra_secret(rng: random.Random) -> str:
     return "FAK8Q~FAKE" + tail
 
 
+def fake_password(rng: random.Random) -> str:
+    """A password-shaped value for SQL/Redis examples: obviously fake, not a placeholder."""
+    return "FAKE-" + "".join(rng.choice(ALNUM) for _ in range(10)) + "!9"
+
+
 def fake_base32(n_chars: int, rng: random.Random) -> str:
-    return "fake" + "".join(rng.choice("abcdefghijklmnopqrstuvwxyz234567") for _ in range(n_chars - 4))
+    return "fake" + "".join(rng.choice(BASE32_ALPHABET) for _ in range(n_chars - 4))
 
 
 # The two public emulator keys (documented by Microsoft), stored reversed so that no file of ours holds a
 # key-shaped literal; used to test that they are reported as notes only.
 _EMULATOR_KEYS_REVERSED = {
+    # mi-migrate: ignore[AZ304]
     "azurite": "==wGMGoskeBHBK/rtOTPFZS1K/qt6I4zCrEVU2qFusFI6ZRSu05TFzUO1JXDCltEmlLPJwUqlFqcONx20Mdv8ybE",
+    # mi-migrate: ignore[AZ304]
     "cosmos": "==wJ/wIX76yQGacEsMyqnZIbMPyGGm8b4DboqTVuDn9Qn2ED5UDQ4+MLHEWIJDRV03vgC7A8N0bo+R/5fjDy6y2C",
 }
 
@@ -64,6 +72,7 @@ GENERATORS: dict[str, Callable[[str, random.Random], str]] = {
     "entra": lambda arg, rng: fake_entra_secret(rng),
     "base32": lambda arg, rng: fake_base32(int(arg or 52), rng),
     "emulator": lambda arg, rng: emulator_key(arg),
+    "password": lambda arg, rng: fake_password(rng),
 }
 
 

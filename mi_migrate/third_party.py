@@ -307,7 +307,28 @@ def _filtered(secret: str, line: str, det: Detector) -> bool:
         or heuristic.is_prefixed_with_dollar_sign(secret)
         or heuristic.is_not_alphanumeric_string(secret)
         or (det.name == "KeywordDetector" and heuristic.is_indirect_reference(line))
+        or (det.name in WORDY_PLUGINS and _looks_like_a_name(secret, line))
     )
+
+
+WORDY_PLUGINS = frozenset({"KeywordDetector", "BasicAuthDetector"})
+# Words that make a value a placeholder or a label rather than a secret ("my-secret", "pass", "api_key").
+_LABEL_WORDS = re.compile(r"(?i)secret|passw|passwd|\bpwd|\bpass\b|\bkey\b|token|\buser\b|example|changeme")
+# Settings whose value is an identifier, a hash or a path, never a credential ("secret_hash", "password_file").
+_LABEL_SLOT = re.compile(
+    r"(?i)(?:secret|password|passwd|pwd|key|token)[_\-]?(?:hash|digest|fingerprint|id|ids|name|file|path|url|uri|"
+    r"type|kind|env|var|field|length|len|ref|header|prefix)\b"
+)
+
+
+def _looks_like_a_name(secret: str, line: str) -> bool:
+    """Keyword matches on labels: enum values, setting names, prose and placeholders (`SECRET = "secret"`)."""
+    from mi_migrate.validators.placeholders import is_placeholder
+
+    if is_placeholder(secret) or _LABEL_WORDS.search(secret) or _LABEL_SLOT.search(line):
+        return True
+    # prose and identifiers: `Finding.fingerprint`, `third-party-secret`, `key)` are not credentials
+    return bool(re.fullmatch(r"[A-Za-z_][A-Za-z_.\-]*\)?", secret)) and not any(ch.isdigit() for ch in secret)
 
 
 @functools.cache

@@ -17,7 +17,9 @@ from mi_migrate.validators.placeholders import is_placeholder
 # sha256 of the public, documented emulator keys (Azurite/Storage Emulator, Cosmos DB emulator). Kept as hashes
 # so that this file itself holds no key-shaped literal.
 EMULATOR_KEY_HASHES = {
+    # mi-migrate: ignore[AZ304]
     "0011cc25eb4320717494d2703e8cba85743e71b500283c21c8b88147992f9059": "Azurite / Storage Emulator",
+    # mi-migrate: ignore[AZ304]
     "aa6547439583c3a275d4542a0df6c1ad6a863971be9f2a2220f027cc02aef615": "Cosmos DB emulator",
 }
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "0.0.0.0", "::1", "[::1]", "host.docker.internal", "azurite")
