@@ -21,6 +21,7 @@ class ScanOptions:
     max_file_size: int | None = None
     jobs: int = 0
     third_party: bool = True
+    apply_baseline: bool = True  # False when writing a new baseline: it must list every finding
 
 
 def run_scan(options: ScanOptions) -> ScanResult:
@@ -35,9 +36,10 @@ def run_scan(options: ScanOptions) -> ScanResult:
     )
     result = scan_files(files, settings, options.jobs)
     result.root = cfg.root
+    result.config = cfg
     result.notes = notes + result.notes
     result.findings = config_mod.apply(cfg, result.findings)
     baseline_path = options.baseline or cfg.baseline
-    if baseline_path is not None:
+    if baseline_path is not None and options.apply_baseline:
         result.findings = baseline_mod.filter_new(baseline_mod.load(baseline_path), result.findings)
     return result

@@ -130,24 +130,12 @@ def write(path: Path, findings: list[Finding]) -> int:
 
 def scan_all(options: ScanOptions) -> tuple[ScanResult, Config]:
     """Scan as `run_scan` does but keep already-baselined findings: a new baseline must list them all."""
-    from mi_migrate import config as config_mod
-    from mi_migrate import discovery
-    from mi_migrate.scan import DEFAULT_MAX_FILE_SIZE, ScanSettings, scan_files
+    from dataclasses import replace
 
-    paths = [Path(p) for p in options.paths]
-    cfg = config_mod.load(options.config, paths)
-    files, notes = discovery.collect(paths, cfg)
-    settings = ScanSettings(
-        select=tuple(options.select or cfg.select),
-        ignore=tuple(options.ignore) + tuple(cfg.ignore),
-        max_file_size=options.max_file_size or cfg.max_file_size or DEFAULT_MAX_FILE_SIZE,
-        third_party=options.third_party and cfg.third_party,
-    )
-    result = scan_files(files, settings, options.jobs)
-    result.root = cfg.root
-    result.notes = notes + result.notes
-    result.findings = config_mod.apply(cfg, result.findings)
-    return result, cfg
+    from mi_migrate import api
+
+    result = api.run_scan(replace(options, apply_baseline=False))
+    return result, result.config
 
 
 def default_path(cfg: Config) -> Path:

@@ -74,17 +74,15 @@ def scan(paths: tuple[str, ...], fmt: str, output: Path | None, fail_on: str | N
                               third_party=not no_third_party)
     try:
         result = api.run_scan(options)
-        _write(output_mod.render(fmt, result, rule_by_id()), output)
-        if fail_on is None:
-            from mi_migrate import config as config_mod
-
-            fail_on = config_mod.load(config, [Path(p) for p in options.paths]).fail_on or "error"
+        color = fmt == "text" and output is None and sys.stdout.isatty()
+        _write(output_mod.render(fmt, result, rule_by_id(), color=color), output)
+        fail_on = fail_on or result.config.fail_on or "error"
     except (OSError, ValueError) as exc:
         _fail(exc, debug)
     if fmt == "text":
         from mi_migrate.output.text import summary
 
-        click.echo(summary(result), err=True)
+        click.echo(summary(result, color=sys.stderr.isatty()), err=True)
     threshold = None if fail_on == "never" else Severity.parse(fail_on)
     sys.exit(1 if result.at_or_above(threshold) else 0)
 

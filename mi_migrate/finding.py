@@ -67,10 +67,17 @@ class Finding:
 
     @property
     def fingerprint(self) -> str:
-        """Stable identity for baselines: rule, path and secret hash; no line numbers."""
+        """Stable identity: rule, path and secret hash, or for secret-less findings what was found (message,
+        key path, parsed fields). Never the line number, so edits above a finding keep its identity."""
+        import hashlib
+
         from mi_migrate.redact import fingerprint
 
-        return fingerprint(self.rule_id, self.path, self.secret_hash or f"{self.span.line}:{self.message}")
+        if self.secret_hash:
+            return fingerprint(self.rule_id, self.path, self.secret_hash)
+        parts = [self.message, self.key_path or "", *(f"{k}={v}" for k, v in sorted(self.fields.items()))]
+        digest = hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+        return fingerprint(self.rule_id, self.path, digest)
 
     def with_severity(self, severity: Severity) -> Finding:
         return replace(self, severity=severity)

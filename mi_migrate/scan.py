@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from mi_migrate.finding import Finding, Note, Severity
 from mi_migrate.rules import Rule, load_rules, select_rules
@@ -34,6 +35,7 @@ class ScanResult:
     files_scanned: int = 0
     bytes_scanned: int = 0
     root: Path = Path(".")
+    config: Any = None  # the mi_migrate.config.Config the scan ran with (set by api.run_scan)
 
     def at_or_above(self, threshold: Severity | None) -> list[Finding]:
         if threshold is None:
