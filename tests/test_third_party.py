@@ -47,8 +47,8 @@ def third(findings: list[Finding]) -> list[Finding]:
         ("password: «alnum:20»", "config.yaml", "AZ303", "KeywordDetector"),
         ('url = "postgres://app:«alnum:16»@db:5432/x"', "db.py", "AZ303", "BasicAuthDetector"),
         ('SEED = "«b64:32»"', "app.py", "AZ304", "Base64HighEntropyString"),
-        ('digest_seed = "«hex:40»"', "app.py", "AZ304", "HexHighEntropyString"),
-        ("seed: «b64:32»", "config.yaml", "AZ304", "Base64HighEntropyString"),  # unquoted in config files
+        ('signature_digest = "«hex:40»"', "app.py", "AZ304", "HexHighEntropyString"),
+        ("auth_seed: «b64:32»", "config.yaml", "AZ304", "Base64HighEntropyString"),  # unquoted in config files
         ('token = "Bearer «jwt»"', "client.py", "AZ300", "JwtTokenDetector"),
     ],
 )
@@ -94,7 +94,7 @@ def test_rule_examples_with_third_party_enabled() -> None:
     [
         ('stripe_key = "«stripe»"  # pragma: allowlist secret', "billing.py"),
         ('# pragma: allowlist nextline secret\nstripe_key = "«stripe»"', "billing.py"),
-        ("seed: «b64:32»  # pragma: allowlist secret", "config.yaml"),
+        ("auth_seed: «b64:32»  # pragma: allowlist secret", "config.yaml"),
         ('SEED = "«b64:32»"  // pragma: allowlist secret', "app.js"),
     ],
 )
