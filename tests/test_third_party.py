@@ -46,7 +46,7 @@ def third(findings: list[Finding]) -> list[Finding]:
         ('db_password = "«alnum:20»"', "settings.py", "AZ303", "KeywordDetector"),
         ("password: «alnum:20»", "config.yaml", "AZ303", "KeywordDetector"),
         ('url = "postgres://app:«alnum:16»@db:5432/x"', "db.py", "AZ303", "BasicAuthDetector"),
-        ('SEED = "«b64:32»"', "app.py", "AZ304", "Base64HighEntropyString"),
+        ('AUTH_SEED = "«b64:32»"', "app.py", "AZ304", "Base64HighEntropyString"),
         ('signature_digest = "«hex:40»"', "app.py", "AZ304", "HexHighEntropyString"),
         ("auth_seed: «b64:32»", "config.yaml", "AZ304", "Base64HighEntropyString"),  # unquoted in config files
         ('token = "Bearer «jwt»"', "client.py", "AZ300", "JwtTokenDetector"),
@@ -95,7 +95,7 @@ def test_rule_examples_with_third_party_enabled() -> None:
         ('stripe_key = "«stripe»"  # pragma: allowlist secret', "billing.py"),
         ('# pragma: allowlist nextline secret\nstripe_key = "«stripe»"', "billing.py"),
         ("auth_seed: «b64:32»  # pragma: allowlist secret", "config.yaml"),
-        ('SEED = "«b64:32»"  // pragma: allowlist secret', "app.js"),
+        ('AUTH_SEED = "«b64:32»"  // pragma: allowlist secret', "app.js"),
     ],
 )
 def test_pragma_allowlist_lines_are_not_reported(text: str, filename: str) -> None:
@@ -187,7 +187,7 @@ def test_azure_slot_is_left_alone_even_when_azure_rules_are_ignored() -> None:
 
 
 def test_selection_limits_third_party_rules() -> None:
-    text = 'stripe.api_key = "«stripe»"\nSEED = "«b64:32»"'
+    text = 'stripe.api_key = "«stripe»"\nAUTH_SEED = "«b64:32»"'
     findings, _ = run(text, "app.py", ignore=("AZ304",))
     assert {f.rule_id for f in third(findings)} == {"AZ301"}
     findings, _ = run(text, "app.py", third_party=False)
