@@ -136,3 +136,55 @@ def rule_command(rule_id: str | None) -> None:
     if rule is None:
         raise Failure(f"unknown rule {rule_id!r}; `mi-migrate rule` lists them")
     click.echo(ruledocs.render_rule(rule), nl=False)
+
+
+@main.command("fix")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff and write nothing; exit 1 if it is not empty.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 when changes would be made.")
+@click.option("--credential", type=click.Choice(["default", "managed-identity"]), default="default",
+              show_default=True, help="DefaultAzureCredential or ManagedIdentityCredential.")
+@click.option("--client-id", help="Client id of a user-assigned managed identity.")
+@click.option("--client-id-env", metavar="NAME", help="App setting holding the user-assigned identity's client id.")
+@click.option("--keyvault-url-env", metavar="NAME",
+              help="Move hard-coded third-party secrets to Key Vault; NAME is the setting holding the vault URL.")
+@click.option("--configs", is_flag=True, help="Also rewrite local.settings.json, .env and appsettings*.json.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the migration report (format from the extension: .md, .html, .json).")
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
+              help="Use this pyproject.toml or .mi-migrate.toml instead of the nearest one.")
+@click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
+def fix_command(paths: tuple[str, ...], show_diff: bool, check: bool, credential: str, client_id: str | None,
+                client_id_env: str | None, keyvault_url_env: str | None, configs: bool, report_path: Path | None,
+                config: Path | None, debug: bool) -> None:
+    """Rewrite key-based Azure client code in PATHS (default: .) to managed identity."""
+    from mi_migrate.fix.model import FixOptions
+    from mi_migrate.fix.runner import fix_paths
+
+    if client_id and client_id_env:
+        raise click.UsageError("use either --client-id or --client-id-env, not both")
+    options = FixOptions(paths=paths or (".",), credential=credential, client_id=client_id,  # type: ignore[arg-type]
+                         client_id_env=client_id_env, keyvault_url_env=keyvault_url_env,
+                         write=not (show_diff or check), configs=configs, config=config)
+    try:
+        result = fix_paths(options)
+        if report_path is not None:
+            from mi_migrate.report import write_report
+
+            write_report(report_path, options, fix_result=result)
+    except (OSError, ValueError) as exc:
+        _fail(exc, debug)
+    if show_diff:
+        click.echo(result.diff(), nl=False)
+    for note in result.notes:
+        click.echo(f"{note.path}: {note.message}", err=True)
+    for change in result.changes:
+        if change.status == "manual":
+            click.echo(f"{change.path}:{change.line}: manual: {change.client}: {change.reason}", err=True)
+    rewritten = sum(1 for c in result.changes if c.status == "rewritten")
+    manual = sum(1 for c in result.changes if c.status == "manual")
+    verb = "Would rewrite" if not options.write else "Rewrote"
+    files = len(result.changed_files)
+    click.echo(f"{verb} {rewritten} call site{'s' * (rewritten != 1)} in {files} file{'s' * (files != 1)}; "
+               f"{manual} left as manual steps.", err=True)
+    sys.exit(1 if (show_diff or check) and result.changed_files else 0)

@@ -1,0 +1,176 @@
+"""Which files `fix` touches and how it writes them: only files the scan flags are parsed; a rewrite must parse
+again before it is kept; writes are atomic and keep the file's mode, encoding, BOM and line endings.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mi_migrate.finding import Kind, Note
+from mi_migrate.fix.model import Change, FileFix, FixOptions
+
+CODE_SUFFIXES = (".py", ".pyw")
+
+
+@dataclass
+class FixResult:
+    files: list[FileFix] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    root: Path = Path(".")
+    dependency_files: list[FileFix] = field(default_factory=list)
+
+    @property
+    def changes(self) -> list[Change]:
+        return [change for f in self.files for change in f.changes]
+
+    @property
+    def changed_files(self) -> list[FileFix]:
+        return [f for f in self.files + self.dependency_files if f.changed]
+
+    def diff(self) -> str:
+        return "".join(unified_diff(f) for f in self.changed_files)
+
+
+def unified_diff(fix: FileFix) -> str:
+    lines = difflib.unified_diff(
+        fix.original.splitlines(keepends=True),
+        (fix.updated or "").splitlines(keepends=True),
+        fromfile=f"a/{fix.path}",
+        tofile=f"b/{fix.path}",
+    )
+    text = "".join(lines)
+    return text if text.endswith("\n") or not text else text + "\n\\ No newline at end of file\n"
+
+
+def read_source(path: Path) -> tuple[str, str, bool]:
+    """(text, encoding, has_bom); raises UnicodeDecodeError for files that are not UTF-8 or latin-1 declared."""
+    data = path.read_bytes()
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8"), "utf-8", True
+    import re
+
+    head = data[:200].split(b"\n")[:2]
+    for line in head:
+        match = re.search(rb"coding[:=]\s*([-\w.]+)", line)
+        if match and line.lstrip().startswith(b"#"):
+            encoding = match.group(1).decode("ascii")
+            return data.decode(encoding), encoding, False
+    return data.decode("utf-8"), "utf-8", False
+
+
+def write_atomic(path: Path, text: str, encoding: str = "utf-8", bom: bool = False) -> None:
+    """Write to a temporary file in the same directory, keep the mode, then rename over the original."""
+    data = (b"\xef\xbb\xbf" if bom else b"") + text.encode(encoding)
+    mode = path.stat().st_mode & 0o7777 if path.exists() else None
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".mi-migrate.tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def flagged_files(options: FixOptions) -> tuple[list[tuple[Path, str]], list[Note], Path]:
+    """Python files (and notebooks) with key-based code findings: the only files worth parsing with libcst."""
+    from mi_migrate import api
+
+    select = ("AZ2",) + (("AZ3",) if options.keyvault_url_env else ())
+    result = api.run_scan(
+        api.ScanOptions(paths=options.paths, config=options.config, select=select, jobs=options.jobs,
+                        third_party=bool(options.keyvault_url_env), apply_baseline=False)
+    )
+    wanted = {f.path for f in result.findings
+              if f.kind in (Kind.KEY_BASED_CODE, Kind.THIRD_PARTY_SECRET) or f.rule_id.startswith("AZ2")}
+    root = result.root
+    files = []
+    for rel in sorted(wanted):
+        if rel.endswith(CODE_SUFFIXES + (".ipynb",)):
+            path = Path(rel) if Path(rel).is_absolute() else root / rel
+            files.append((path, rel))
+    return files, result.notes, root
+
+
+def fix_source(rel: str, text: str, options: FixOptions, settings: object) -> FileFix:
+    """Rewrite one module's text; a failure to parse (before or after) leaves the file alone with a reason."""
+    import libcst as cst
+
+    from mi_migrate.fix.codemod import transform
+    from mi_migrate.fix.families import all_targets
+
+    fix = FileFix(rel, text)
+    try:
+        updated, changes = transform(text, all_targets(), options, settings)  # type: ignore[arg-type]
+    except cst.ParserSyntaxError as exc:
+        fix.error = f"not parsed as Python ({exc.message}); left unchanged"
+        return fix
+    except RecursionError:
+        fix.error = "nesting too deep to rewrite; left unchanged"
+        return fix
+    if updated != text:
+        try:
+            compile(updated, rel, "exec", dont_inherit=True)
+        except SyntaxError as exc:  # never write code that does not parse
+            fix.error = f"the rewrite did not compile ({exc.msg}); left unchanged"
+            fix.changes = [_as_manual(c, "the automatic rewrite failed to compile") for c in changes]
+            return fix
+        fix.updated = updated
+    fix.changes = [_with_path(c, rel) for c in changes]
+    return fix
+
+
+def _with_path(change: Change, rel: str) -> Change:
+    from dataclasses import replace
+
+    return replace(change, path=rel)
+
+
+def _as_manual(change: Change, reason: str) -> Change:
+    from dataclasses import replace
+
+    return replace(change, status="manual", reason=reason)
+
+
+def fix_paths(options: FixOptions) -> FixResult:
+    """Plan (and, when options.write, apply) the rewrites under options.paths."""
+    from mi_migrate.fix.settings import RepoSettings
+
+    files, notes, root = flagged_files(options)
+    result = FixResult(notes=list(notes), root=root)
+    settings = RepoSettings(root)
+    for path, rel in files:
+        if rel.endswith(".ipynb"):
+            from mi_migrate.fix import notebooks
+
+            fix = notebooks.fix_notebook(path, rel, options, settings)
+            if fix is not None:
+                result.files.append(fix)
+            continue
+        try:
+            text, encoding, bom = read_source(path)
+        except (OSError, UnicodeDecodeError, LookupError) as exc:
+            result.notes.append(Note(rel, f"not rewritten: cannot read as text ({exc.__class__.__name__})"))
+            continue
+        fix = fix_source(rel, text, options, settings)
+        if fix.error:
+            result.notes.append(Note(rel, fix.error))
+        result.files.append(fix)
+        if fix.changed and options.write:
+            write_atomic(path, fix.updated or "", encoding, bom)
+    if any(f.changed for f in result.files):
+        try:
+            from mi_migrate.fix import dependencies
+        except ImportError:
+            pass
+        else:
+            result.dependency_files = dependencies.ensure(root, result.changes, write=options.write)
+    return result

@@ -1,0 +1,120 @@
+"""App settings: the name of the setting that replaces a connection string, and the values a repository's
+`.env`, `local.settings.json` and `appsettings*.json` hold for the old ones (to derive the new values; the old
+values themselves are never copied anywhere).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+CONNECTION_WORDS = re.compile(
+    r"(?i)(?:[_\-.]?(?:connection[_\-.]?string|conn[_\-.]?str(?:ing)?|connection|connstr|conn))$"
+)
+FUNCTIONS_SUFFIX = {  # Azure Functions identity-based connection properties
+    "blob": "__blobServiceUri",
+    "queue": "__queueServiceUri",
+    "table": "__tableServiceUri",
+    "file": "__serviceUri",
+    "dfs": "__serviceUri",
+    "servicebus": "__fullyQualifiedNamespace",
+    "eventhubs": "__fullyQualifiedNamespace",
+    "cosmos": "__accountEndpoint",
+    "default": "__serviceUri",
+}
+
+
+def new_setting_name(old: str, suffix: str, functions_style: bool = False, kind: str = "default") -> str:
+    """AZURE_STORAGE_CONNECTION_STRING → AZURE_STORAGE_ACCOUNT_URL; a Functions setting → <Name>__serviceUri."""
+    if functions_style:
+        return old + FUNCTIONS_SUFFIX.get(kind, FUNCTIONS_SUFFIX["default"])
+    stem = CONNECTION_WORDS.sub("", old)
+    upper = old.upper() == old
+    first, _, rest = suffix.partition("_")
+    if rest and stem.upper().endswith(first):  # QUEUE_CONN → QUEUE_ACCOUNT_URL, not QUEUE_QUEUE_ACCOUNT_URL
+        suffix = rest
+    piece = suffix if upper else suffix.lower()
+    if not stem:
+        return piece
+    separator = "_" if ("_" in old or upper) else ""
+    if not separator:  # camelCase: storageConnection → storageAccountUrl
+        piece = "".join(part.capitalize() for part in suffix.lower().split("_"))
+    return f"{stem}{separator}{piece}"
+
+
+class RepoSettings:
+    """Setting values found in the repository's local settings files (read once, lazily)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._values: dict[str, str] | None = None
+        self.functions_names: set[str] = set()
+
+    def get(self, name: str) -> str | None:
+        return self._load().get(name)
+
+    def is_functions_setting(self, name: str) -> bool:
+        self._load()
+        return name in self.functions_names
+
+    def _load(self) -> dict[str, str]:
+        if self._values is not None:
+            return self._values
+        values: dict[str, str] = {}
+        for path in self._candidates():
+            try:
+                text = path.read_text(encoding="utf-8-sig")
+            except (OSError, UnicodeDecodeError):
+                continue
+            if path.name.endswith(".json"):
+                found = _json_settings(text)
+                if path.name == "local.settings.json":
+                    self.functions_names.update(found)
+            else:
+                found = _dotenv_settings(text)
+            for key, value in found.items():
+                values.setdefault(key, value)
+        self._values = values
+        return values
+
+    def _candidates(self) -> list[Path]:
+        names = (".env", ".env.local", ".env.development", "local.settings.json", "appsettings.json",
+                 "appsettings.Development.json")
+        found: list[Path] = []
+        for name in names:
+            found.extend(sorted(self.root.glob(f"**/{name}"))[:20])
+        return [p for p in found if ".git" not in p.parts and "node_modules" not in p.parts]
+
+
+def _dotenv_settings(text: str) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        match = re.match(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.\-]*)\s*=\s*(.*)$", line)
+        if match:
+            value = match.group(2).strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+                value = value[1:-1]
+            values[match.group(1)] = value
+    return values
+
+
+def _json_settings(text: str) -> dict[str, str]:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {}
+    values: dict[str, str] = {}
+
+    def walk(node: object, prefix: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if isinstance(value, str):
+                    values.setdefault(str(key), value)
+                    if prefix:
+                        values.setdefault(f"{prefix}:{key}", value)
+                else:
+                    walk(value, f"{prefix}:{key}" if prefix else str(key))
+
+    walk(data, "")
+    return values
