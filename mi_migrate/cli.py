@@ -140,7 +140,8 @@ def rule_command(rule_id: str | None) -> None:
 
 @main.command("fix")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
-@click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff and write nothing; exit 1 if it is not empty.")
+@click.option("--diff", "show_diff", is_flag=True,
+              help="Print a unified diff and write nothing; exit 1 if it is not empty.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 when changes would be made.")
 @click.option("--credential", type=click.Choice(["default", "managed-identity"]), default="default",
               show_default=True, help="DefaultAzureCredential or ManagedIdentityCredential.")

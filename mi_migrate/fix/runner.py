@@ -94,7 +94,7 @@ def flagged_files(options: FixOptions) -> tuple[list[tuple[Path, str]], list[Not
     root = result.root
     files = []
     for rel in sorted(wanted):
-        if rel.endswith(CODE_SUFFIXES + (".ipynb",)):
+        if rel.endswith((*CODE_SUFFIXES, ".ipynb")):
             path = Path(rel) if Path(rel).is_absolute() else root / rel
             files.append((path, rel))
     return files, result.notes, root

@@ -1,6 +1,6 @@
 """azure-storage-blob, -queue, -file-share and -file-datalake, and azure-data-tables (sync and .aio).
 
-Traps handled (migration.md §1–2): `snapshot` sits before `credential` in BlobClient/ShareClient, so the
+Traps handled (migration.md §1-2): `snapshot` sits before `credential` in BlobClient/ShareClient, so the
 credential is always a keyword; Tables take `credential` keyword-only; Azure Files needs `token_intent="backup"`
 with a token credential; the emulator string has no identity and is left alone.
 """
