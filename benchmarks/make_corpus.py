@@ -104,7 +104,7 @@ def _py_block(rng: random.Random) -> str:
         "",
         "",
     ]
-    return "\n".join([*body[: rng.randint(4, len(body))], "", ""])
+    return "\n".join([*body[: rng.randint(6, len(body))], "", ""])
 
 
 def gen_py(rng: random.Random, size: int) -> list[str]:
@@ -266,6 +266,8 @@ def plant(lines: list[str], kind: str, rng: random.Random, index: int) -> list[s
         lines.insert(1, doc_line)
     elif kind == "min.js":
         lines[0] = lines[0].replace("!function(e,t){", f'!function(e,t){{var cfg="{value}";', 1)
+    elif kind == "py":  # module level, after the docstring, so the file still parses
+        lines.insert(2, PLANT_FORMATS[kind].format(name=name, value=value))
     else:
         lines.insert(rng.randint(0, len(lines)), PLANT_FORMATS[kind].format(name=name, value=value))
     return [which]

@@ -12,6 +12,7 @@ FAMILY_MODULES = (
     "messaging",
     "cosmos",
     "appconfig",
+    "communication",
     "key_credentials",
     "iothub",
     "openai",
