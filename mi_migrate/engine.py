@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from mi_migrate import validators
-from mi_migrate.finding import Finding, Span
+from mi_migrate.finding import Finding, Severity, Span
 from mi_migrate.redact import redact, secret_hash
 from mi_migrate.rules import Rule
 
@@ -84,7 +84,7 @@ def scan_text(
                         rule_name=rule.name,
                         path=path,
                         span=index.span(base_offset + verdict.start, base_offset + verdict.end),
-                        severity=rule.severity,
+                        severity=Severity.parse(verdict.severity) if verdict.severity else rule.severity,
                         kind=rule.kind,
                         service=verdict.fields.get("service", rule.service),
                         message=verdict.message or rule.title,

@@ -21,6 +21,7 @@ class Verdict:
     end: int
     fields: dict[str, str] = field(default_factory=dict)
     message: str | None = None  # overrides the rule title when set
+    severity: str | None = None  # overrides the rule severity (an expired SAS is a warning, not an error)
 
 
 @dataclass(frozen=True)

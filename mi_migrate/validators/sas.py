@@ -102,9 +102,12 @@ def storage_sas(ctx: MatchContext) -> Verdict | None:
             fields["services"] = fields.get("services") or found.group("service").lower()
     fields = {k: v for k, v in fields.items() if v}
     what = {"account": "Account SAS", "service": "Service SAS", "user-delegation": "User-delegation SAS"}[sas_type]
-    message = f"Storage {what} token" + (" (expired)" if fields.get("expired") == "true" else "")
+    expired = fields.get("expired") == "true"
+    message = f"Storage {what} token" + (" (expired: no longer grants access, but a key signed it)" if expired else "")
     # The whole query string is the credential: hash and redact all of it, from its first parameter.
-    return Verdict(query.rstrip("&"), query_offset, query_offset + len(query.rstrip("&")), fields, message=message)
+    secret = query.rstrip("&")
+    return Verdict(secret, query_offset, query_offset + len(secret), fields, message=message,
+                   severity="warning" if expired else None)
 
 
 @register("shared_access_signature_token")
@@ -129,4 +132,4 @@ def shared_access_signature_token(ctx: MatchContext) -> Verdict | None:
         when = dt.datetime.fromtimestamp(int(expiry), dt.UTC)
         fields.update(_expiry_fields(when, expiry))
     fields = {k: v for k, v in fields.items() if v}
-    return Verdict(token, start, end, fields)
+    return Verdict(token, start, end, fields, severity="warning" if fields.get("expired") == "true" else None)
