@@ -7,8 +7,10 @@ as it was (comments and formatting included), drops any key credential and adds 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import libcst as cst
 from libcst.metadata import ParentNodeProvider, ScopeProvider
@@ -34,6 +36,14 @@ class ConnectionStringClient:
     method: str = "from_connection_string"
     credential_keyword: str = "credential"
     new_method: str | None = None  # IoT Hub: from_token_credential
+    # the new constructor takes the endpoint by keyword (fully_qualified_namespace=, base_url=, ...); the other
+    # arguments then become keywords too
+    endpoint_keyword: str | None = None
+    keywords_after_endpoint: bool = False  # the new signature orders its parameters differently: name them
+    check: Callable[[str], str | None] | None = None  # a literal connection string's veto: why it stays manual
+    # what the endpoint alone does not say (Event Hubs: the hub name): extra arguments placed right after the
+    # endpoint, and extra Change fields (notes, extra)
+    extend: Callable[[CallSite, Planner, EndpointPlan], tuple[list[cst.Arg], dict[str, Any]]] | None = None
 
 
 def qualified_names(modules: tuple[str, ...], client: str, method: str | None) -> tuple[str, ...]:
@@ -46,6 +56,7 @@ class EndpointPlan:
     expression: cst.BaseExpression
     fields: dict[str, Any]
     derived: dict[str, str]  # what derive() returned (entity names etc.), empty when unknown
+    source: Literal | EnvRead | None = None  # where the connection string came from (a variable followed)
 
 
 def endpoint_for(
@@ -83,45 +94,57 @@ def endpoint_for(
         fields["resource"] = derived["resource"]
     if variable is not None:
         planner.use_variable(variable)
-    return EndpointPlan(expression, fields, derived)
+    return EndpointPlan(expression, fields, derived, value)
 
 
 def operations(site: CallSite, planner: Planner) -> tuple[str, ...]:
-    """Methods the code calls on the client this call builds (drives least-privilege role choice)."""
+    """Methods the code calls on the client this call builds (drives least-privilege role choice), and on the
+    sub-clients it hands out when they are bound to a name (`sender = client.get_queue_sender(...)`,
+    `with client.get_queue_receiver(...) as receiver`), a few levels deep."""
     found: list[str] = []
-    node: cst.CSTNode = site.node
-    parent = planner.meta(ParentNodeProvider, node)
-    # a chained call on the constructor itself: X.from_connection_string(...).get_blob_client(...)
-    _chain(node, planner, found)
-    names: list[cst.Name] = []
-    if isinstance(parent, cst.Assign):
-        names = [t.target for t in parent.targets if isinstance(t.target, cst.Name)]
-    elif isinstance(parent, cst.AsName) or isinstance(parent, cst.WithItem):
-        item = parent if isinstance(parent, cst.WithItem) else planner.meta(ParentNodeProvider, parent)
-        if isinstance(item, cst.WithItem) and item.asname and isinstance(item.asname.name, cst.Name):
-            names = [item.asname.name]
-    elif isinstance(parent, cst.Await):
-        return tuple(found)
-    for name in names:
+    _follow(site.node, planner, found, depth=0)
+    return tuple(dict.fromkeys(found))
+
+
+def _follow(node: cst.CSTNode, planner: Planner, found: list[str], depth: int) -> None:
+    end = _chain(node, planner, found)
+    if depth >= 3:
+        return
+    for name in _bound_names(end, planner):
         scope = planner.meta(ScopeProvider, name)
         if scope is None:
             continue
         for assignment in scope[name.value]:
             for access in getattr(assignment, "references", ()):
-                _chain(access.node, planner, found)
-    return tuple(dict.fromkeys(found))
+                _follow(access.node, planner, found, depth + 1)
 
 
-def _chain(node: cst.CSTNode, planner: Planner, found: list[str]) -> None:
+def _bound_names(node: cst.CSTNode, planner: Planner) -> list[cst.Name]:
+    """The names an expression's value is bound to: `x = <node>`, `with <node> as x`, `x = await <node>`."""
+    parent = planner.meta(ParentNodeProvider, node)
+    if isinstance(parent, cst.Await):
+        node, parent = parent, planner.meta(ParentNodeProvider, parent)
+    if isinstance(parent, cst.Assign) and parent.value is node:
+        return [t.target for t in parent.targets if isinstance(t.target, cst.Name)]
+    if isinstance(parent, cst.WithItem) and parent.item is node and parent.asname is not None:
+        return [parent.asname.name] if isinstance(parent.asname.name, cst.Name) else []
+    return []
+
+
+def _chain(node: cst.CSTNode, planner: Planner, found: list[str]) -> cst.CSTNode:
+    """Record the methods called along `node.a(...).b(...)`; returns the outermost expression of the chain."""
     current = node
     for _ in range(6):
         parent = planner.meta(ParentNodeProvider, current)
         if isinstance(parent, cst.Attribute) and parent.value is current:
             found.append(parent.attr.value)
             grand = planner.meta(ParentNodeProvider, parent)
-            current = grand if isinstance(grand, cst.Call) and grand.func is parent else parent
+            if not (isinstance(grand, cst.Call) and grand.func is parent):
+                return parent
+            current = grand
         else:
-            return
+            break
+    return current
 
 
 def credential_arg(planner: Planner, site: CallSite, keyword: str = "credential") -> cst.Arg:
@@ -142,18 +165,21 @@ def keyword_arg(name: str, source: str) -> cst.Arg:
 
 def rebuild_args(call: cst.Call, args: list[cst.Arg]) -> list[cst.Arg]:
     """Commas for a new argument list, keeping the call's layout: a one-line call stays on one line, and a
-    multi-line call keeps one argument per line and its trailing comma."""
+    multi-line call keeps one argument per line and its trailing comma. The space before the closing parenthesis
+    (`whitespace_after_arg` of the old last argument) stays at the end."""
     last_comma = call.args[-1].comma if call.args else cst.MaybeSentinel.DEFAULT
+    closing = call.args[-1].whitespace_after_arg if call.args else cst.SimpleWhitespace("")
     multiline = isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace)
     result: list[cst.Arg] = []
     for i, arg in enumerate(args):
         if i == len(args) - 1:
             comma: cst.Comma | cst.MaybeSentinel = last_comma
+            after = closing
         elif multiline:
-            comma = cst.Comma(whitespace_after=call.whitespace_before_args)
+            comma, after = cst.Comma(whitespace_after=call.whitespace_before_args), cst.SimpleWhitespace("")
         else:
-            comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-        result.append(arg.with_changes(comma=comma))
+            comma, after = cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")), cst.SimpleWhitespace("")
+        result.append(arg.with_changes(comma=comma, whitespace_after_arg=after))
     return result
 
 
@@ -167,10 +193,8 @@ def plan_from_connection_string(site: CallSite, planner: Planner) -> Change | No
         return site.change("manual", reason="the connection string argument is not passed directly")
     if not isinstance(call.func, cst.Attribute):
         return site.change("manual", reason="the client class is not referenced as Class.method")
-    plan = endpoint_for(conn.value, spec.kind, spec.setting_suffix, planner)
-    if isinstance(plan, str):
-        return site.change("manual", reason=plan)
-    kept: list[cst.Arg] = [cst.Arg(value=plan.expression)]
+    named = spec.endpoint_keyword is not None or spec.keywords_after_endpoint
+    kept: list[cst.Arg] = []
     positional_seen = 0
     for arg in call.args:
         if arg is conn:
@@ -179,12 +203,31 @@ def plan_from_connection_string(site: CallSite, planner: Planner) -> Change | No
             name = spec.positional[positional_seen] if positional_seen < len(spec.positional) else None
             positional_seen += 1
             if name in spec.drop:
+                named = True  # a later positional argument would slide into the dropped one's place
                 continue
+            if named:
+                if name is None:
+                    return site.change("manual", reason="a positional argument could not be named for the new call")
+                arg = arg.with_changes(keyword=cst.Name(name), equal=_tight_equal())
             kept.append(arg)
         elif arg.keyword is not None and arg.keyword.value in spec.drop:
             continue
         else:
             kept.append(arg)
+    if spec.check is not None:
+        value = resolve(conn.value, planner.meta)
+        value = value.value if isinstance(value, Variable) else value
+        reason = spec.check(value.value) if isinstance(value, Literal) else None
+        if reason:
+            return site.change("manual", reason=reason)
+    plan = endpoint_for(conn.value, spec.kind, spec.setting_suffix, planner)
+    if isinstance(plan, str):
+        return site.change("manual", reason=plan)
+    endpoint = cst.Arg(value=plan.expression)
+    if spec.endpoint_keyword:
+        endpoint = cst.Arg(value=plan.expression, keyword=cst.Name(spec.endpoint_keyword), equal=_tight_equal())
+    more_args, more_fields = spec.extend(site, planner, plan) if spec.extend else ([], {})
+    kept = [endpoint, *more_args, *kept]
     present = {a.keyword.value for a in kept if a.keyword is not None}
     kept.append(credential_arg(planner, site, spec.credential_keyword))
     for name, source in spec.extra_keywords.items():
@@ -196,7 +239,27 @@ def plan_from_connection_string(site: CallSite, planner: Planner) -> Change | No
     planner.replace(call, call.with_changes(func=func, args=rebuild_args(call, kept)))
     for module, obj in site.target.options.get("unused_after", ()):
         planner.drop_import_if_unused(module, obj)
-    return site.change("rewritten", operations=operations(site, planner), **plan.fields)
+    return site.change("rewritten", operations=operations(site, planner), **{**plan.fields, **more_fields})
+
+
+def _tight_equal() -> cst.AssignEqual:
+    return cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))
+
+
+def require_https(kind: str) -> Callable[[str], str | None]:
+    """A `check` for HTTP services: bearer tokens are refused on http:// endpoints, and a local emulator (a
+    loopback endpoint) only takes its well-known key."""
+
+    def check(connection_string: str) -> str | None:
+        endpoint = derive(kind, connection_string).get("endpoint", "")
+        host = urlsplit(endpoint).hostname or ""
+        if host in ("localhost", "127.0.0.1", "::1") or host.endswith(".localhost"):
+            return f"the endpoint {endpoint} is a local emulator, which takes only its key"
+        if endpoint.lower().startswith("http://"):
+            return f"a token credential needs HTTPS, and the endpoint is {endpoint}"
+        return None
+
+    return check
 
 
 def targets_for(
