@@ -82,6 +82,7 @@ class Planner(cst.CSTVisitor):
         self.imports: list[tuple[str, str]] = []
         self.unused_candidates: list[tuple[str, str]] = []
         self.variable_uses: dict[int, tuple[Variable, int]] = {}  # id(assign) → (variable, rewritten uses)
+        self.variable_changes: dict[int, list[int]] = {}  # id(assign) → indexes into changes
         self.module_names: set[str] = set()
         self.extra_statements: list[str] = []  # helper code inserted after the credential (SQL token, ...)
         self.call_operations: dict[str, set[str]] = {}
@@ -136,6 +137,7 @@ class Planner(cst.CSTVisitor):
         key = id(variable.assign)
         _, count = self.variable_uses.get(key, (variable, 0))
         self.variable_uses[key] = (variable, count + 1)
+        self.variable_changes.setdefault(key, []).append(len(self.changes))  # the change being planned
 
     def add_helper(self, code: str) -> None:
         if code not in self.extra_statements:
@@ -242,9 +244,18 @@ def _is_import_block(statement: cst.BaseStatement) -> bool:
 
 def _remove_assignments(planner: Planner) -> None:
     """Assignments whose every use was rewritten held the secret or read the old setting: they go."""
-    for variable, rewritten in planner.variable_uses.values():
+    from dataclasses import replace
+
+    for key, (variable, rewritten) in planner.variable_uses.items():
         if rewritten >= variable.other_uses + 1 and isinstance(variable.statement, cst.SimpleStatementLine):
             planner.replace(variable.statement, cst.RemovalSentinel.REMOVE)
+            continue
+        why = "is still used elsewhere" if rewritten < variable.other_uses + 1 else "is not a plain assignment"
+        note = f"`{variable.name}` {why}, so its assignment was kept: remove the connection string once unused"
+        for index in planner.variable_changes.get(key, ()):
+            if index < len(planner.changes) and planner.changes[index].status == "rewritten":
+                change = planner.changes[index]
+                planner.changes[index] = replace(change, notes=(*change.notes, note))
 
 
 def transform(

@@ -81,23 +81,37 @@ def write_atomic(path: Path, text: str, encoding: str = "utf-8", bom: bool = Fal
 
 
 def flagged_files(options: FixOptions) -> tuple[list[tuple[Path, str]], list[Note], Path]:
-    """Python files (and notebooks) with key-based code findings: the only files worth parsing with libcst."""
-    from mi_migrate import api
+    """Python files with key-based code findings, and notebooks that mention an Azure SDK: the only files worth
+    parsing with libcst. Discovery runs once and only Python files are scanned (with the AZ2 rules)."""
+    from mi_migrate import config as config_mod
+    from mi_migrate import discovery
+    from mi_migrate.scan import DEFAULT_MAX_FILE_SIZE, ScanSettings, scan_files
 
-    select = ("AZ2",) + (("AZ3",) if options.keyvault_url_env else ())
-    result = api.run_scan(
-        api.ScanOptions(paths=options.paths, config=options.config, select=select, jobs=options.jobs,
-                        third_party=bool(options.keyvault_url_env), apply_baseline=False)
-    )
-    wanted = {f.path for f in result.findings
+    cfg = config_mod.load(options.config, [Path(p) for p in options.paths])
+    found, notes = discovery.collect([Path(p) for p in options.paths], cfg)
+    max_size = cfg.max_file_size or DEFAULT_MAX_FILE_SIZE
+    code = [(path, rel) for path, rel in found if rel.endswith(CODE_SUFFIXES)]
+    settings = ScanSettings(select=("AZ2",) + (("AZ3",) if options.keyvault_url_env else ()),
+                            ignore=tuple(cfg.ignore), max_file_size=max_size,
+                            third_party=bool(options.keyvault_url_env) and cfg.third_party)
+    result = scan_files(code, settings, options.jobs)
+    findings = config_mod.apply(cfg, result.findings)
+    wanted = {f.path for f in findings
               if f.kind in (Kind.KEY_BASED_CODE, Kind.THIRD_PARTY_SECRET) or f.rule_id.startswith("AZ2")}
-    root = result.root
-    files = []
-    for rel in sorted(wanted):
-        if rel.endswith((*CODE_SUFFIXES, ".ipynb")):
-            path = Path(rel) if Path(rel).is_absolute() else root / rel
-            files.append((path, rel))
-    return files, result.notes, root
+    files = [(path, rel) for path, rel in code if rel in wanted]
+    files.extend((path, rel) for path, rel in found if rel.endswith(".ipynb") and _mentions_azure(path, max_size))
+    return sorted(files, key=lambda item: item[1]), notes + result.notes, cfg.root
+
+
+def _mentions_azure(path: Path, max_size: int) -> bool:
+    """A notebook worth parsing: it imports an Azure SDK (a byte search; notebooks are rare and small)."""
+    try:
+        if path.stat().st_size > max_size:
+            return False
+        data = path.read_bytes()
+    except OSError:
+        return False
+    return b"azure" in data and b"import" in data
 
 
 def fix_source(rel: str, text: str, options: FixOptions, settings: object) -> FileFix:
@@ -153,6 +167,8 @@ def fix_paths(options: FixOptions) -> FixResult:
 
             fix = notebooks.fix_notebook(path, rel, options, settings)
             if fix is not None:
+                if fix.error:
+                    result.notes.append(Note(rel, fix.error))
                 result.files.append(fix)
             continue
         try:
@@ -167,10 +183,9 @@ def fix_paths(options: FixOptions) -> FixResult:
         if fix.changed and options.write:
             write_atomic(path, fix.updated or "", encoding, bom)
     if any(f.changed for f in result.files):
-        try:
-            from mi_migrate.fix import dependencies
-        except ImportError:
-            pass
-        else:
-            result.dependency_files = dependencies.ensure(root, result.changes, write=options.write)
+        from mi_migrate.fix import dependencies
+
+        rewritten = [c for f in result.files if f.changed for c in f.changes]
+        result.dependency_files = dependencies.ensure(root, rewritten, write=options.write)
+        result.notes.extend(Note(f.path, f.error) for f in result.dependency_files if f.error)
     return result

@@ -1,0 +1,132 @@
+"""`mi-migrate fix` through the CLI in a throwaway git repository: --diff, --check, writing, idempotence, manual
+steps and the dependency file."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from mi_migrate import fakes
+from mi_migrate.cli import main
+
+CS = "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=«b64:64»;EndpointSuffix=core.windows.net"
+APP = f'''"""Uploads things."""
+import os
+
+from azure.storage.blob import BlobServiceClient
+
+CONN = "{CS}"
+
+
+def upload(data):
+    # one client per call
+    client = BlobServiceClient.from_connection_string(CONN)
+    client.get_container_client("c").upload_blob("x", data)
+
+
+def emulator():
+    return BlobServiceClient.from_connection_string("UseDevelopmentStorage=true")
+'''
+
+
+def make_repo(root: Path, files: dict[str, str | bytes]) -> Path:
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_bytes(fakes.expand(content).encode())
+    subprocess.run(["git", "-C", str(root), "add", "-A"], check=True)
+    return root
+
+
+def tree_hashes(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file() and ".git" not in p.parts}
+
+
+def fix(*args: str) -> Result:
+    return CliRunner().invoke(main, ["fix", *args])
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = make_repo(tmp_path / "repo", {"app.py": APP, "requirements.txt": "azure-storage-blob>=12\n",
+                                         "notes.md": "nothing to see\n"})
+    monkeypatch.chdir(root)
+    return root
+
+
+def test_diff_prints_a_diff_writes_nothing_and_exits_1(repo: Path) -> None:
+    before = tree_hashes(repo)
+    result = fix("--diff", ".")
+    assert result.exit_code == 1, result.output
+    assert "--- a/app.py\n+++ b/app.py\n" in result.stdout
+    new_line = '+    client = BlobServiceClient("https://acct.blob.core.windows.net", credential=credential)'
+    assert new_line in result.stdout
+    assert "--- a/requirements.txt" in result.stdout and "+azure-identity" in result.stdout
+    assert tree_hashes(repo) == before
+
+
+def test_check_then_fix_then_check(repo: Path) -> None:
+    before = tree_hashes(repo)
+    assert fix("--check", ".").exit_code == 1
+    assert tree_hashes(repo) == before
+    result = fix(".")
+    assert result.exit_code == 0, result.output
+    assert "Rewrote 1 call site in 2 files; 1 left as manual steps." in result.stderr
+    assert fix("--check", ".").exit_code == 0
+    assert (repo / "requirements.txt").read_text() == "azure-storage-blob>=12\nazure-identity\n"
+
+
+def test_fix_twice_is_idempotent(repo: Path) -> None:
+    assert fix(".").exit_code == 0
+    once = tree_hashes(repo)
+    second = fix(".")
+    assert second.exit_code == 0
+    assert "Rewrote 0 call sites in 0 files" in second.stderr
+    assert tree_hashes(repo) == once
+
+
+def test_manual_step_is_printed_with_its_reason(repo: Path) -> None:
+    result = fix(".")
+    assert "app.py:16: manual: BlobServiceClient: the emulator connection string (UseDevelopmentStorage=true)" in (
+        result.stderr)
+    assert 'from_connection_string("UseDevelopmentStorage=true")' in (repo / "app.py").read_text()
+
+
+def test_rewritten_file_compiles_and_reads_as_expected(repo: Path) -> None:
+    fix(".")
+    text = (repo / "app.py").read_text()
+    compile(text, "app.py", "exec")
+    assert text.startswith('"""Uploads things."""\nimport os\n\nfrom azure.storage.blob import BlobServiceClient\n'
+                           "from azure.identity import DefaultAzureCredential\n\n"
+                           "credential = DefaultAzureCredential()\n")
+    assert "    # one client per call\n" in text
+    assert "CONN" not in text
+
+
+def test_credential_options_reach_the_file(repo: Path) -> None:
+    assert fix("--credential", "managed-identity", "--client-id-env", "APP_IDENTITY", ".").exit_code == 0
+    assert 'credential = ManagedIdentityCredential(client_id=os.environ["APP_IDENTITY"])' in (
+        repo / "app.py").read_text()
+
+
+def test_client_id_and_client_id_env_are_exclusive(repo: Path) -> None:
+    result = fix("--client-id", "x", "--client-id-env", "Y", ".")
+    assert result.exit_code == 2
+
+
+def test_pyproject_dependencies_extended(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pyproject = '[project]\nname = "svc"\ndependencies = [\n  "azure-storage-blob",  # storage\n]\n'
+    root = make_repo(tmp_path / "r", {"src/svc/app.py": APP, "pyproject.toml": pyproject})
+    monkeypatch.chdir(root)
+    assert fix(".").exit_code == 0
+    assert (root / "pyproject.toml").read_text() == (
+        '[project]\nname = "svc"\ndependencies = [\n  "azure-storage-blob",  # storage\n  "azure-identity",\n]\n')
