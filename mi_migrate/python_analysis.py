@@ -171,7 +171,11 @@ class Analysis:
             targets = [t for q in sorted(qualified) for t in self.matchers.by_name.get(q, ())]
             targets = [t for t in targets if t.rule.id in self.rule_ids]
             if targets:
-                self.check(call, scope, targets[0])
+                for target in targets:  # several targets may share a callable (DSN text vs keywords)
+                    before = len(self.findings)
+                    self.check(call, scope, target)
+                    if len(self.findings) > before:
+                        break
                 continue
             for q in qualified:
                 rule = self.matchers.credential_classes.get(q)
