@@ -107,7 +107,7 @@ def operations(site: CallSite, planner: Planner) -> tuple[str, ...]:
 
 
 def _follow(node: cst.CSTNode, planner: Planner, found: list[str], depth: int) -> None:
-    end = _chain(node, planner, found)
+    end = _chain(node, planner, found, calls_only=depth > 0)  # on what a method returned: its methods only
     if depth >= 3:
         return
     for name in _bound_names(end, planner):
@@ -131,15 +131,17 @@ def _bound_names(node: cst.CSTNode, planner: Planner) -> list[cst.Name]:
     return []
 
 
-def _chain(node: cst.CSTNode, planner: Planner, found: list[str]) -> cst.CSTNode:
+def _chain(node: cst.CSTNode, planner: Planner, found: list[str], calls_only: bool = False) -> cst.CSTNode:
     """Record the methods called along `node.a(...).b(...)`; returns the outermost expression of the chain."""
     current = node
     for _ in range(6):
         parent = planner.meta(ParentNodeProvider, current)
         if isinstance(parent, cst.Attribute) and parent.value is current:
-            found.append(parent.attr.value)
             grand = planner.meta(ParentNodeProvider, parent)
-            if not (isinstance(grand, cst.Call) and grand.func is parent):
+            called = isinstance(grand, cst.Call) and grand.func is parent
+            if called or not calls_only:
+                found.append(parent.attr.value)
+            if not called:
                 return parent
             current = grand
         else:
