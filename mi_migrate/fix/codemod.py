@@ -74,6 +74,7 @@ class Planner(cst.CSTVisitor):
     def __init__(self, targets: Sequence[Target], options: FixOptions, settings: RepoSettings) -> None:
         super().__init__()
         self.by_name: dict[str, Target] = {name: t for t in targets for name in t.qualified}
+        self.assign_targets = [t for t in targets if t.options.get("assign")]  # see visit_Assign
         self.options = options
         self.settings = settings
         self.edits: dict[cst.CSTNode, cst.CSTNode | cst.RemovalSentinel] = {}
@@ -107,6 +108,26 @@ class Planner(cst.CSTVisitor):
         change = target.plan(site, self)
         if change is not None:
             self.changes.append(change)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self._plan_assignment(node)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._plan_assignment(node)
+
+    def _plan_assignment(self, node: cst.Assign | cst.AnnAssign) -> None:
+        """Targets with options["assign"] plan assignments rather than calls (Key Vault: a secret literal
+        assigned in code); their CallSite's node is the Assign/AnnAssign, and the first plan returned wins."""
+        if not self.assign_targets:
+            return
+        position = self.get_metadata(PositionProvider, node)
+        for target in self.assign_targets:
+            site = CallSite(node, target, "", False, position.start.line, position.end.line)  # type: ignore[arg-type]
+            change = target.plan(site, self)
+            if change is not None:
+                self.changes.append(change)
+                return
 
     # -- services for family planners -----------------------------------------------------------------------
     def meta(self, provider: Any, node: cst.CSTNode, default: Any = None) -> Any:
