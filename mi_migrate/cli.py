@@ -189,3 +189,32 @@ def fix_command(paths: tuple[str, ...], show_diff: bool, check: bool, credential
     click.echo(f"{verb} {rewritten} call site{'s' * (rewritten != 1)} in {files} file{'s' * (files != 1)}; "
                f"{manual} left as manual steps.", err=True)
     sys.exit(1 if (show_diff or check) and result.changed_files else 0)
+
+
+@main.command("report")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default=None,
+              help="Report format (default: from the --output extension, else md).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE.")
+@click.option("--credential", type=click.Choice(["default", "managed-identity"]), default="default",
+              show_default=True, help="Credential the would-be code changes use.")
+@click.option("--client-id-env", metavar="NAME", help="App setting holding the user-assigned identity's client id.")
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
+              help="Use this pyproject.toml or .mi-migrate.toml instead of the nearest one.")
+@click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
+def report_command(paths: tuple[str, ...], fmt: str | None, output: Path | None, credential: str,
+                   client_id_env: str | None, config: Path | None, debug: bool) -> None:
+    """Migration report for PATHS (default: .): scan plus a dry-run fix, per Azure resource what to change."""
+    from mi_migrate.fix.model import FixOptions
+    from mi_migrate.report import render_report
+    from mi_migrate.report.render import format_for
+
+    options = FixOptions(paths=paths or (".",), credential=credential, client_id_env=client_id_env,  # type: ignore[arg-type]
+                         write=False, config=config)
+    try:
+        chosen = fmt or (format_for(str(output)) if output is not None else "md")
+        _write(render_report(options, chosen), output)
+    except (OSError, ValueError) as exc:
+        _fail(exc, debug)
+    if output is not None:
+        click.echo(f"wrote the {chosen} report to {output}", err=True)

@@ -1,0 +1,243 @@
+"""Where the code runs: deployable apps in the repository, the identity to give them, Azure Functions
+identity-based connections and AKS workload identity. Only file names and structure are read, never values.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+IDENTITY = "<identity-name>"
+SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", "build", "dist"}
+APP_MARKERS = ("host.json", "Dockerfile", "requirements.txt", "pyproject.toml", "setup.py", "function.json")
+ASSIGN = {
+    "webapp": "az webapp identity assign -g \"$RG\" -n {app}",
+    "functionapp": "az functionapp identity assign -g \"$RG\" -n {app}",
+    "containerapp": "az containerapp identity assign -g \"$RG\" -n {app}",
+    "vm": "az vm identity assign -g \"$RG\" -n {app}",
+    "vmss": "az vmss identity assign -g \"$RG\" -n {app}",
+}
+CLIENT_ID_SETTING = {
+    "webapp": "az webapp config appsettings set -g \"$RG\" -n {app} --settings AZURE_CLIENT_ID=\"$CLIENT_ID\"",
+    "functionapp": "az functionapp config appsettings set -g \"$RG\" -n {app} "
+                   "--settings AZURE_CLIENT_ID=\"$CLIENT_ID\"",
+    "containerapp": "az containerapp update -g \"$RG\" -n {app} --set-env-vars AZURE_CLIENT_ID=\"$CLIENT_ID\"",
+}
+# Functions binding → (extension, direction); decorator names (Python v2 model) and function.json types
+BINDINGS = {
+    "blob_trigger": ("blob", "trigger"), "blob_input": ("blob", "input"), "blob_output": ("blob", "output"),
+    "queue_trigger": ("queue", "trigger"), "queue_output": ("queue", "output"),
+    "table_input": ("table", "input"), "table_output": ("table", "output"),
+    "service_bus_queue_trigger": ("servicebus", "trigger"), "service_bus_topic_trigger": ("servicebus", "trigger"),
+    "service_bus_queue_output": ("servicebus", "output"), "service_bus_topic_output": ("servicebus", "output"),
+    "event_hub_message_trigger": ("eventhubs", "trigger"), "event_hub_output": ("eventhubs", "output"),
+    "cosmos_db_trigger": ("cosmos", "trigger"), "cosmos_db_input": ("cosmos", "input"),
+    "cosmos_db_output": ("cosmos", "output"), "event_grid_output": ("eventgrid", "output"),
+    "blobtrigger": ("blob", "trigger"), "blob": ("blob", "io"), "queuetrigger": ("queue", "trigger"),
+    "queue": ("queue", "output"), "table": ("table", "io"), "servicebustrigger": ("servicebus", "trigger"),
+    "servicebus": ("servicebus", "output"), "eventhubtrigger": ("eventhubs", "trigger"),
+    "eventhub": ("eventhubs", "output"), "cosmosdbtrigger": ("cosmos", "trigger"), "cosmosdb": ("cosmos", "io"),
+    "eventgrid": ("eventgrid", "output"),
+}
+FUNCTION_ROLES = {  # migration.md §7
+    ("blob", "trigger"): ["Storage Blob Data Owner", "Storage Queue Data Contributor"],
+    ("blob", "input"): ["Storage Blob Data Reader"], ("blob", "output"): ["Storage Blob Data Owner"],
+    ("blob", "io"): ["Storage Blob Data Owner"],
+    ("queue", "trigger"): ["Storage Queue Data Reader", "Storage Queue Data Message Processor"],
+    ("queue", "output"): ["Storage Queue Data Message Sender"],
+    ("table", "input"): ["Storage Table Data Reader"], ("table", "output"): ["Storage Table Data Contributor"],
+    ("table", "io"): ["Storage Table Data Contributor"],
+    ("servicebus", "trigger"): ["Azure Service Bus Data Receiver"],
+    ("servicebus", "output"): ["Azure Service Bus Data Sender"],
+    ("eventhubs", "trigger"): ["Azure Event Hubs Data Receiver"],
+    ("eventhubs", "output"): ["Azure Event Hubs Data Sender"],
+    ("cosmos", "trigger"): ["Cosmos DB Built-in Data Contributor"],
+    ("cosmos", "input"): ["Cosmos DB Built-in Data Reader"],
+    ("cosmos", "output"): ["Cosmos DB Built-in Data Contributor"],
+    ("cosmos", "io"): ["Cosmos DB Built-in Data Contributor"],
+    ("eventgrid", "output"): ["EventGrid Data Sender"],
+}
+MIN_VERSIONS = {  # extension, bundle (migration.md §7, [FUNC-REF])
+    "blob": ("Microsoft.Azure.WebJobs.Extensions.Storage.Blobs", "5.0.0", "3.3.0"),
+    "queue": ("Microsoft.Azure.WebJobs.Extensions.Storage.Queues", "5.0.0", "3.3.0"),
+    "table": ("Microsoft.Azure.WebJobs.Extensions.Tables", "1.0.0", "3.3.0"),
+    "servicebus": ("Microsoft.Azure.WebJobs.Extensions.ServiceBus", "5.0.0", "3.3.0"),
+    "eventhubs": ("Microsoft.Azure.WebJobs.Extensions.EventHubs", "5.0.0", "3.3.0"),
+    "cosmos": ("Microsoft.Azure.WebJobs.Extensions.CosmosDB", "4.0.0", "4.0.2"),
+    "eventgrid": ("Microsoft.Azure.WebJobs.Extensions.EventGrid", "3.3.0", "3.3.0"),
+}
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod")
+
+
+def repo_files(root: Path, suffixes: tuple[str, ...], limit: int = 400) -> list[Path]:
+    found: list[Path] = []
+    stack = [root]
+    while stack and len(found) < limit:
+        folder = stack.pop()
+        try:
+            entries = sorted(folder.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir():
+                if entry.name not in SKIP_DIRS:
+                    stack.append(entry)
+            elif entry.name.endswith(suffixes) and entry.stat().st_size < 256_000:
+                found.append(entry)
+    return found
+
+
+def app_dir(root: Path, rel: str) -> str:
+    """The nearest ancestor of a file holding an app marker (host.json, requirements.txt, ...); else '.'."""
+    parent = PurePosixPath(rel).parent
+    while True:
+        folder = root / parent
+        if any((folder / marker).exists() for marker in APP_MARKERS):
+            return str(parent)
+        if str(parent) in (".", "") or parent == parent.parent:
+            return "."
+        parent = parent.parent
+
+
+def host_kind(root: Path, app: str) -> str:
+    folder = root / app
+    if (folder / "host.json").exists():
+        return "functionapp"
+    if (folder / "Dockerfile").exists():
+        return "containerapp"
+    return "webapp"
+
+
+def app_name(app: str) -> str:
+    return "<" + (PurePosixPath(app).name if app not in (".", "") else "app") + ">"
+
+
+def platform(root: Path, paths: tuple[str, ...] = (".",)) -> dict[str, list[str]]:
+    """Infrastructure hints under the scanned paths: AKS manifests, scale sets, VMs."""
+    hints: dict[str, list[str]] = {"aks": [], "vmss": [], "vm": []}
+    files: list[Path] = []
+    for given in paths:
+        start = Path(given)
+        if start.is_dir():
+            files += repo_files(start, (".yaml", ".yml", ".bicep", ".tf", ".json"))
+    for path in dict.fromkeys(files):
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        try:
+            rel = path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            rel = path.as_posix()
+        if path.suffix in (".yaml", ".yml") and re.search(r"(?m)^apiVersion:", text) and re.search(
+                r"(?m)^kind:\s*(" + "|".join(WORKLOAD_KINDS) + r")\b", text):
+            hints["aks"].append(rel)
+        if re.search(r"virtualMachineScaleSets|_virtual_machine_scale_set\"", text):
+            hints["vmss"].append(rel)
+        elif re.search(r"Microsoft\.Compute/virtualMachines'|azurerm_(linux|windows)_virtual_machine\"", text):
+            hints["vm"].append(rel)
+    return hints
+
+
+def recommend(root: Path, apps: dict[str, set[str]], hints: dict[str, list[str]]) -> dict[str, Any]:
+    """System- or user-assigned identity, why, and the commands. `apps` maps app dir → resource ids it reaches."""
+    reasons: list[str] = []
+    shared = sorted({r for a in apps for r in apps[a] if sum(r in apps[b] for b in apps) > 1})
+    if len(apps) > 1:
+        reasons.append(f"{len(apps)} deployable apps in the repository ({', '.join(sorted(apps))}): one "
+                       "user-assigned identity is created once, granted once, and outlives any one app")
+    if shared:
+        reasons.append(f"the same resource is reached from several apps ({', '.join(shared)})")
+    if hints["vmss"]:
+        reasons.append(f"scale sets ({', '.join(hints['vmss'])}): every instance must present the same identity")
+    if hints["aks"]:
+        reasons.append(f"Kubernetes manifests ({', '.join(hints['aks'])}): AKS workload identity federates a "
+                       "user-assigned identity")
+    user = bool(reasons)
+    if not user:
+        reasons.append("one app reaching its own resources: the system-assigned identity lives and dies with it")
+    hosts = [{"path": a, "host": host_kind(root, a), "name": app_name(a)} for a in sorted(apps)]
+    commands = ['RG="<resource-group>"']
+    if user:
+        commands += [f'az identity create -g "$RG" -n {IDENTITY}',
+                     f'PRINCIPAL_ID=$(az identity show -g "$RG" -n {IDENTITY} --query principalId -o tsv)',
+                     f'CLIENT_ID=$(az identity show -g "$RG" -n {IDENTITY} --query clientId -o tsv)',
+                     f'IDENTITY_ID=$(az identity show -g "$RG" -n {IDENTITY} --query id -o tsv)']
+        for app in hosts:
+            line = ASSIGN.get(app["host"], ASSIGN["webapp"]).format(app=app["name"])
+            flag = "--user-assigned" if app["host"] == "containerapp" else "--identities"
+            commands.append(f'{line} {flag} "$IDENTITY_ID"')
+            if app["host"] in CLIENT_ID_SETTING:
+                commands.append(CLIENT_ID_SETTING[app["host"]].format(app=app["name"]))
+        for kind in ("vmss", "vm"):
+            if hints[kind]:
+                commands.append(ASSIGN[kind].format(app=f"<{kind}-name>") + ' --identities "$IDENTITY_ID"')
+    else:
+        for app in hosts:
+            line = ASSIGN.get(app["host"], ASSIGN["webapp"]).format(app=app["name"])
+            if app["host"] == "containerapp":
+                line += " --system-assigned"
+            commands.append(f"PRINCIPAL_ID=$({line} --query principalId -o tsv)")
+    return {"type": "user-assigned" if user else "system-assigned", "reasons": reasons, "apps": hosts,
+            "client_id_setting": "AZURE_CLIENT_ID" if user else None, "commands": commands,
+            "code": ('DefaultAzureCredential(managed_identity_client_id=os.environ["AZURE_CLIENT_ID"])  '
+                     '# or ManagedIdentityCredential(client_id=...)') if user else "DefaultAzureCredential()"}
+
+
+# -- Azure Functions -----------------------------------------------------------------------------------------
+
+def function_bindings(folder: Path) -> dict[str, list[tuple[str, str, str]]]:
+    """connection setting → [(extension, direction, binding)] from Python v2 decorators and function.json."""
+    found: dict[str, list[tuple[str, str, str]]] = {}
+    for path in repo_files(folder, (".py", "function.json"), limit=200):
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if path.name == "function.json":
+            try:
+                bindings = json.loads(text).get("bindings", [])
+            except (ValueError, AttributeError):
+                continue
+            for binding in bindings if isinstance(bindings, list) else []:
+                kind = str(binding.get("type", "")).lower()
+                if kind in BINDINGS and binding.get("connection"):
+                    ext, direction = BINDINGS[kind]
+                    if direction == "io":
+                        direction = "input" if binding.get("direction") == "in" else "output"
+                    found.setdefault(str(binding["connection"]), []).append((ext, direction, kind))
+            continue
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in BINDINGS:
+                for keyword in node.keywords:
+                    if keyword.arg == "connection" and isinstance(keyword.value, ast.Constant):
+                        ext, direction = BINDINGS[node.func.attr]
+                        found.setdefault(str(keyword.value.value), []).append((ext, direction, node.func.attr))
+    return found
+
+
+def bundle_check(folder: Path, needed: str) -> dict[str, Any]:
+    """Does host.json's extension bundle range start at or above `needed`?"""
+    try:
+        data = json.loads((folder / "host.json").read_text(encoding="utf-8-sig"))
+        declared = str(data.get("extensionBundle", {}).get("version", ""))
+    except (OSError, ValueError, AttributeError):
+        declared = ""
+    low = declared.strip("[( ").split(",")[0].replace("*", "999").strip()  # 4.* resolves to the newest 4.x
+
+    def parts(v: str) -> tuple[int, ...]:
+        return tuple(int(p) for p in re.findall(r"\d+", v)[:3]) or (0,)
+
+    ok = bool(low) and parts(low) >= parts(needed)
+    return {"declared": declared or None, "needed": needed, "ok": ok}
+
+
+def storage_uri(endpoint: str, service: str) -> str:
+    return re.sub(r"\.(blob|queue|table|file|dfs)\.", f".{service}.", endpoint.rstrip("/"))

@@ -1,0 +1,291 @@
+"""The migration report as one JSON-ready dict (documented in docs/report.md, validated by report.schema.json):
+built from scan findings and fix changes; the md and html templates render the same dict.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from mi_migrate import __version__
+from mi_migrate.finding import Finding, Kind
+from mi_migrate.fix.model import Change
+from mi_migrate.report import deploy, roles
+from mi_migrate.report.functions import aks_section, functions_section, keyvault_section, troubleshooting
+from mi_migrate.report.redaction import Redactor
+from mi_migrate.report.resources import (
+    Grouper,
+    Resource,
+    change_target,
+    compute_grants,
+    finding_target,
+    is_secret,
+    new_setting,
+    resource_dict,
+    rotation_entry,
+    setting_name,
+)
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "note": 2}
+HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@", re.M)
+
+
+def _matches(finding: Finding, change: Change) -> bool:
+    if finding.path != change.path:
+        return False
+    return change.line <= finding.span.line <= change.end_line or finding.span.line <= change.line <= \
+        finding.span.end_line
+
+
+def _hunks(diff: str) -> list[tuple[int, int, str]]:
+    """(old start, old end, hunk text) for each hunk of a one-file unified diff."""
+    starts = list(HUNK.finditer(diff))
+    out = []
+    for i, match in enumerate(starts):
+        end = starts[i + 1].start() if i + 1 < len(starts) else len(diff)
+        first, count = int(match.group(1)), int(match.group(2) or 1)
+        out.append((first, first + max(count, 1) - 1, diff[match.start():end]))
+    return out
+
+
+def _finding_entry(fid: str, finding: Finding | None, change: Change | None) -> dict[str, Any]:
+    if finding is not None:
+        entry = finding.to_dict()
+        entry.pop("secret_hash", None)
+        entry.pop("origin", None)
+    else:
+        assert change is not None
+        entry = {"rule_id": None, "rule_name": None, "path": change.path, "line": change.line, "column": 1,
+                 "end_line": change.end_line, "end_column": 1, "severity": "warning",
+                 "kind": Kind.KEY_BASED_CODE.value, "service": change.service,
+                 "message": f"{change.client} authenticated with a key ({change.family})", "evidence": "",
+                 "fingerprint": None, "fields": {"client": change.client, "family": change.family}}
+    entry["id"] = fid
+    entry["resource"] = None
+    entry["status"] = change.status if change else ("not-covered" if entry["kind"] == "key-based-code" else None)
+    entry["change"] = None
+    entry["diff"] = None
+    entry["step"] = None
+    if change is not None:
+        data = change.to_dict()
+        data.pop("extra", None)
+        entry["change"] = {k: data.get(k) for k in ("family", "client", "status", "old_setting", "setting",
+                                                    "setting_value", "endpoint", "resource", "operations",
+                                                    "reason", "notes")}
+        entry["change"]["operations"] = list(change.operations)
+        entry["change"]["notes"] = list(change.notes)
+        if change.status == "manual":
+            entry["step"] = change.reason or "rewrite by hand"
+    elif entry["kind"] == "key-based-code":
+        entry["step"] = ("no automatic rewrite for this call yet: construct the client with its endpoint and "
+                         "credential=DefaultAzureCredential() (see the resource's settings below)")
+    return entry
+
+
+def build(scan: Any, fix: Any, paths: tuple[str, ...], mode: str) -> dict[str, Any]:
+    root: Path = Path(scan.root)
+    findings: list[Finding] = sorted(scan.findings, key=lambda f: (f.path, f.span.line, f.span.column, f.rule_id))
+    changes: list[Change] = list(fix.changes) if fix is not None else []
+    redactor = Redactor(root)
+    grouper = Grouper(root)
+
+    used: set[int] = set()
+    entries: list[dict[str, Any]] = []
+    pairs: list[tuple[dict[str, Any], Finding | None, Change | None]] = []
+    for finding in findings:
+        change = next((c for i, c in enumerate(changes) if i not in used and _matches(finding, c)), None)
+        if change is not None:
+            used.add(changes.index(change))
+        pairs.append((_finding_entry("", finding, change), finding, change))
+    for i, change in enumerate(changes):
+        if i not in used:
+            pairs.append((_finding_entry("", None, change), None, change))
+    pairs.sort(key=lambda p: (p[0]["path"], p[0]["line"]))
+    for n, (entry, _, _) in enumerate(pairs, 1):
+        entry["id"] = f"F{n}"
+        entries.append(entry)
+
+    # code diffs: per file in full, and per finding the hunks touching its lines
+    diffs: list[dict[str, str]] = []
+    file_hunks: dict[str, list[tuple[int, int, str]]] = {}
+    if fix is not None:
+        from mi_migrate.fix.runner import unified_diff
+
+        for file_fix in fix.changed_files:
+            text = redactor.diff(file_fix, unified_diff(file_fix))
+            diffs.append({"path": file_fix.path, "diff": text})
+            file_hunks[file_fix.path] = _hunks(text)
+    for entry, _, change in pairs:
+        if change is not None and change.status == "rewritten":
+            hunks = [h for lo, hi, h in file_hunks.get(change.path, []) if lo <= change.end_line and hi >= change.line]
+            entry["diff"] = "".join(hunks) or None
+
+    # resources
+    from mi_migrate.fix import endpoints
+    from mi_migrate.fix.settings import RepoSettings
+
+    repo_settings = RepoSettings(root)
+    by_entry: dict[str, Resource] = {}
+    for entry, finding, change in pairs:
+        resource = None
+        if change is not None:
+            kind, name, endpoint, api = change_target(change)
+            if kind:
+                resource = grouper.get(kind, name, endpoint)
+                grouper.add_usage(resource, api, change.operations, change.client, change.path)
+        elif finding is not None and finding.kind == Kind.KEY_BASED_CODE:
+            api = roles.api_for_family(finding.fields.get("family", ""), finding.service)
+            target = finding_target(finding)
+            if target is not None and api is not None:
+                kind, name, endpoint = target
+                setting = finding.fields.get("setting")
+                value = repo_settings.get(setting) if setting else None
+                if value and name is None:
+                    name, endpoint = _derive(endpoints, value, roles.api_info(api)["resource"])
+                resource = grouper.get(roles.api_info(api)["resource"], name, endpoint)
+                grouper.add_usage(resource, api, (), finding.fields.get("client", ""), finding.path)
+        elif finding is not None:
+            target = finding_target(finding)
+            if target is not None:
+                resource = grouper.get(*target)
+                for key in ("database", "user", "policy"):
+                    if finding.fields.get(key):
+                        resource.fields.setdefault(key, finding.fields[key])
+        if resource is not None:
+            resource.finding_ids.append(entry["id"])
+            resource.files.add(entry["path"])
+            resource.apps.add(deploy.app_dir(root, entry["path"]))
+            by_entry[entry["id"]] = resource
+    grouper.merge_unnamed()
+    alive = {id(r) for r in grouper.resources.values()}
+    for fid, resource in list(by_entry.items()):
+        if id(resource) not in alive:  # merged into the named resource of its kind
+            by_entry[fid] = next(r for r in grouper.resources.values() if fid in r.finding_ids)
+
+    apps: dict[str, set[str]] = {}
+    for resource in grouper.resources.values():
+        for app in resource.apps:
+            apps.setdefault(app, set()).add(resource.id)
+    for entry in entries:
+        apps.setdefault(deploy.app_dir(root, entry["path"]), set())
+    hints = deploy.platform(root, paths)
+    identity = deploy.recommend(root, apps, hints)
+
+    functions = functions_section(root, pairs, by_entry, grouper, identity)
+    for resource in grouper.resources.values():
+        compute_grants(resource, grouper)
+    resources = sorted(grouper.resources.values(), key=lambda r: (r.type, r.display_name))
+    for entry in entries:
+        if entry["id"] in by_entry:
+            entry["resource"] = by_entry[entry["id"]].id
+
+    settings = _settings(pairs, by_entry, grouper, identity, functions)
+    rotation = [rotation_entry(f, e["id"], by_entry.get(e["id"])) for e, f, _ in pairs
+                if f is not None and f.kind == Kind.SECRET]
+    keyvault = keyvault_section(pairs, grouper, identity)
+    report = {
+        "version": 1,
+        "tool": {"name": "mi-migrate", "version": __version__},
+        "mode": mode,
+        "paths": list(paths),
+        "summary": _summary(entries, resources, rotation),
+        "identity": identity,
+        "resources": [resource_dict(r, grouper) for r in resources],
+        "findings": entries,
+        "diffs": diffs,
+        "settings": settings,
+        "functions": functions,
+        "aks": aks_section(root, hints, identity),
+        "rotation": rotation,
+        "keyvault": keyvault,
+        "troubleshooting": [],
+        "notes": [{"path": n.path, "message": n.message} for n in list(scan.notes) + list(getattr(fix, "notes", []))],
+    }
+    report["troubleshooting"] = troubleshooting(report)
+    return redactor.scrub(report)
+
+
+def _derive(endpoints: Any, value: str, kind: str) -> tuple[str | None, str | None]:
+    """Resource name and endpoint from a connection string's non-secret parts (AccountName, Endpoint, ...)."""
+    from mi_migrate.report.resources import host_name
+
+    try:
+        values = endpoints.parts(value)
+    except Exception:  # not a connection string
+        return None, None
+    if kind == "storage":
+        return values.get("accountname"), endpoints.storage_endpoint(values, "blob")
+    if kind in ("servicebus", "eventhubs"):
+        host = endpoints.namespace_host(values)
+        return host_name(host), host
+    if kind == "cosmos":
+        endpoint = endpoints.https_endpoint(values, "accountendpoint")
+        return host_name(endpoint), endpoint
+    endpoint = endpoints.https_endpoint(values)
+    return host_name(endpoint), endpoint
+
+
+def _summary(entries: list[dict[str, Any]], resources: list[Resource], rotation: list[Any]) -> dict[str, Any]:
+    severity = Counter(e["severity"] for e in entries)
+    by_service = Counter(e["service"] for e in entries)
+    by_file = Counter(e["path"] for e in entries)
+    by_kind = Counter(e["kind"] for e in entries)
+    code = [e for e in entries if e["kind"] == "key-based-code"]
+    rewritten = sum(1 for e in code if e["status"] == "rewritten")
+    manual = sum(1 for e in code if e["status"] == "manual")
+    not_covered = len(code) - rewritten - manual
+    return {
+        "findings": len(entries),
+        "by_severity": {k: severity.get(k, 0) for k in SEVERITY_ORDER},
+        "by_kind": dict(sorted(by_kind.items())),
+        "by_service": dict(sorted(by_service.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "by_file": dict(sorted(by_file.items())),
+        "progress": {"call_sites": len(code), "rewritten": rewritten, "manual": manual, "not_covered": not_covered,
+                     "percent": round(100 * rewritten / len(code)) if code else 100},
+        "resources": len(resources),
+        "secrets_to_rotate": len(rotation),
+    }
+
+
+def _settings(pairs: list[Any], by_entry: dict[str, Resource], grouper: Grouper, identity: dict[str, Any],
+              functions: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    add: dict[tuple[str, str], dict[str, Any]] = {}
+    delete: dict[tuple[str, str], dict[str, Any]] = {}
+    functions_settings = {(f["app"], c["name"]) for f in functions for c in f["connections"]}
+    for entry, finding, change in pairs:
+        app = deploy.app_dir(grouper.root, entry["path"])
+        if change is not None and change.setting:
+            add[(app, change.setting)] = {"app": app, "name": change.setting, "value": change.setting_value,
+                                          "reason": f"read by {change.client} in {change.path}:{change.line}",
+                                          "replaces": change.old_setting}
+        if change is not None and change.old_setting:
+            delete[(app, change.old_setting)] = {"app": app, "name": change.old_setting,
+                                                 "reason": f"no longer read by {change.client}"}
+        if finding is None or finding.kind != Kind.SECRET:
+            continue
+        name = setting_name(grouper, finding)
+        if not name or (app, name) in functions_settings:
+            continue
+        why = (f"hard-coded in {finding.path}: delete the literal" if finding.path.endswith((".py", ".pyw"))
+               else f"holds a secret ({finding.rule_name}, {finding.path})")
+        delete.setdefault((app, name), {"app": app, "name": name, "reason": why})
+        resource = by_entry.get(entry["id"])
+        if resource is not None and not any(k[0] == app and v["replaces"] == name for k, v in add.items()):
+            derived = new_setting(resource.type, name, {**finding.fields, "endpoint": finding.fields.get(
+                "endpoint") or resource.endpoint or ""})
+            if derived and (app, derived[0]) not in add:
+                add[(app, derived[0])] = {"app": app, "name": derived[0], "value": derived[1],
+                                          "reason": f"endpoint of {resource.display_name}", "replaces": name}
+    if identity["type"] == "user-assigned":
+        for app in identity["apps"]:
+            add[(app["path"], "AZURE_CLIENT_ID")] = {
+                "app": app["path"], "name": "AZURE_CLIENT_ID", "value": "<client-id of the user-assigned identity>",
+                "reason": "several identities can reach the resources: tell DefaultAzureCredential which one",
+                "replaces": None}
+    return {"add": sorted(add.values(), key=lambda s: (s["app"], s["name"])),
+            "delete": sorted(delete.values(), key=lambda s: (s["app"], s["name"]))}
+
+
+__all__ = ["build", "is_secret"]
