@@ -139,7 +139,13 @@ def with_setting_name(read: EnvRead, new_name: str) -> cst.BaseExpression:
                 return updated_node.with_changes(value=quote_like(original_node.value, new_name))
             return updated_node
 
-    return read.node.visit(Rename())  # type: ignore[return-value]
+    renamed = read.node.visit(Rename())
+    default = renamed.args[1].value if isinstance(renamed, cst.Call) and len(renamed.args) > 1 else None
+    if default is not None and string_value(default):
+        # a non-empty default for the old setting is an old-style value (often a connection string with its key)
+        first = renamed.args[0].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        renamed = renamed.with_changes(args=[first])
+    return renamed  # type: ignore[return-value]
 
 
 def quote_like(original_literal: str, value: str) -> str:
