@@ -141,7 +141,7 @@ def rule_command(rule_id: str | None) -> None:
 @main.command("fix")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 @click.option("--diff", "show_diff", is_flag=True,
-              help="Print a unified diff and write nothing; exit 1 if it is not empty.")
+              help="Print a unified diff (secrets redacted) and write nothing; exit 1 if it is not empty.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 when changes would be made.")
 @click.option("--credential", type=click.Choice(["default", "managed-identity"]), default="default",
               show_default=True, help="DefaultAzureCredential or ManagedIdentityCredential.")
@@ -176,7 +176,9 @@ def fix_command(paths: tuple[str, ...], show_diff: bool, check: bool, credential
     except (OSError, ValueError) as exc:
         _fail(exc, debug)
     if show_diff:
-        click.echo(result.diff(), nl=False)
+        from mi_migrate.redact import redact_secrets
+
+        click.echo(redact_secrets(result.diff()), nl=False)  # removed lines may quote a key: never print it
     for note in result.notes:
         click.echo(f"{note.path}: {note.message}", err=True)
     for change in result.changes:

@@ -156,11 +156,11 @@ def _as_manual(change: Change, reason: str) -> Change:
 
 def fix_paths(options: FixOptions) -> FixResult:
     """Plan (and, when options.write, apply) the rewrites under options.paths."""
-    from mi_migrate.fix.settings import RepoSettings
+    from mi_migrate.fix.settings import RepoSettings, settings_root
 
     files, notes, root = flagged_files(options)
     result = FixResult(notes=list(notes), root=root)
-    settings = RepoSettings(root)
+    settings = RepoSettings(settings_root(options.paths))
     for path, rel in files:
         if rel.endswith(".ipynb"):
             from mi_migrate.fix import notebooks

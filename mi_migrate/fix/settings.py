@@ -118,3 +118,23 @@ def _json_settings(text: str) -> dict[str, str]:
 
     walk(data, "")
     return values
+
+
+def settings_root(paths: tuple[str, ...]) -> Path:
+    """Where the local settings files that belong to the scanned code live: the git work tree holding the first
+    path, else that path itself (never the current directory's unrelated neighbours)."""
+    import subprocess
+
+    first = Path(paths[0] if paths else ".").resolve()
+    base = first if first.is_dir() else first.parent
+    try:
+        top = subprocess.run(
+            ["git", "-C", str(base), "rev-parse", "--show-toplevel"], capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return base
+    if top.returncode == 0 and top.stdout.strip():
+        root = Path(top.stdout.strip())
+        # a subfolder of a big repository: prefer its own settings, fall back to the repository's
+        return base if any((base / name).exists() for name in (".env", "local.settings.json")) else root
+    return base
