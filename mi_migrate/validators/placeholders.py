@@ -15,6 +15,7 @@ _TEMPLATE = re.compile(
     | \#\{[^{}]{1,80}\}\#?              # #{token}# (Octopus/replace-tokens)
     | __[A-Z0-9_]{2,80}__               # __TOKEN__
     | «[^«»]{1,40}»                     # «b64:64»: mi-migrate's own fake-key tokens in rule examples
+    | …                                 # elided in prose: "sk_live_…"
     | @Microsoft\.KeyVault\(            # Key Vault reference
     | \blistKeys\(                      # Bicep/ARM, filled at deploy time
     | \blistConnectionStrings\(
