@@ -25,6 +25,10 @@ def scan_structured(
         found, more = python_analysis.analyze(rel_path, text, lower, rules)
         findings.extend(found)
         notes.extend(more)
+    if rel_path.endswith((".tf", ".bicep", ".json")):  # infrastructure as code: AZ40x (mi_migrate.iac)
+        from mi_migrate import iac
+
+        findings.extend(iac.analyze(rel_path, text, rules))
     if settings.third_party:
         from mi_migrate import third_party
 

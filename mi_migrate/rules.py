@@ -61,6 +61,7 @@ class Rule:
     references: tuple[str, ...] = ()
     python: dict[str, Any] = field(default_factory=dict)  # qualified-name matchers for Python-aware rules
     plugins: dict[str, Any] = field(default_factory=dict)  # detect-secrets plugins: mi_migrate.third_party
+    iac: dict[str, Any] = field(default_factory=dict)  # infrastructure-as-code checks: mi_migrate.iac
     source: str = ""  # rule file name
 
     @property
@@ -106,8 +107,9 @@ def parse_rule(data: dict[str, Any], source: str) -> Rule:
     patterns = tuple(_compile(spec, source) for spec in data.get("patterns", []))
     python = data.get("python", {})
     plugins = data.get("plugins", {})
-    if not patterns and not python and not plugins:
-        raise RuleError(f"{source}: a rule needs [[patterns]], a [python] or a [plugins] table")
+    iac = data.get("iac", {})
+    if not patterns and not python and not plugins and not iac:
+        raise RuleError(f"{source}: a rule needs [[patterns]], a [python], a [plugins] or an [iac] table")
     examples = tuple(
         Example(
             text=ex["text"],
@@ -139,6 +141,7 @@ def parse_rule(data: dict[str, Any], source: str) -> Rule:
         references=tuple(data.get("references", ())),
         python=python,
         plugins=plugins,
+        iac=iac,
         source=source,
     )
 

@@ -81,7 +81,8 @@ def scan_bytes(rel_path: str, data: bytes, settings: ScanSettings) -> tuple[list
     rules = active_rules(settings)
     text_rules = engine.rules_for(lower, rules)
     wants_python = settings.python and rel_path.endswith((".py", ".pyw", ".ipynb"))
-    if not text_rules and not settings.third_party and not wants_python:
+    wants_iac = rel_path.endswith((".tf", ".bicep", ".json"))  # mi_migrate.iac: structure, not keywords
+    if not text_rules and not settings.third_party and not wants_python and not wants_iac:
         return [], notes
     text = text or decode(data)
     findings: list[Finding] = []

@@ -142,9 +142,16 @@ def platform(root: Path, paths: tuple[str, ...] = (".",)) -> dict[str, list[str]
     return hints
 
 
-def recommend(root: Path, apps: dict[str, set[str]], hints: dict[str, list[str]]) -> dict[str, Any]:
-    """System- or user-assigned identity, why, and the commands. `apps` maps app dir → resource ids it reaches."""
+def recommend(root: Path, apps: dict[str, set[str]], hints: dict[str, list[str]],
+              declared: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """System- or user-assigned identity, why, and the commands. `apps` maps app dir → resource ids it reaches;
+    `declared` are the identities infrastructure code gives app resources (AZ402 fields): reuse what exists."""
     reasons: list[str] = []
+    declared = [d for d in declared or [] if d.get("identity_type", "none").lower() != "none"]
+    reuse = sorted({u.strip() for d in declared for u in d.get("user_assigned", "").split(",") if u.strip()})
+    if reuse:
+        reasons.append(f"the infrastructure code already gives apps user-assigned identities ({', '.join(reuse)}): "
+                       "reuse them instead of creating another")
     shared = sorted({r for a in apps for r in apps[a] if sum(r in apps[b] for b in apps) > 1})
     if len(apps) > 1:
         reasons.append(f"{len(apps)} deployable apps in the repository ({', '.join(sorted(apps))}): one "
@@ -159,10 +166,14 @@ def recommend(root: Path, apps: dict[str, set[str]], hints: dict[str, list[str]]
     user = bool(reasons)
     if not user:
         reasons.append("one app reaching its own resources: the system-assigned identity lives and dies with it")
+        if declared:
+            names = ", ".join(sorted({d.get("resource", "?") for d in declared}))
+            reasons.append(f"the infrastructure code already gives {names} a system-assigned identity")
     hosts = [{"path": a, "host": host_kind(root, a), "name": app_name(a)} for a in sorted(apps)]
     commands = ['RG="<resource-group>"']
     if user:
-        commands += [f'az identity create -g "$RG" -n {IDENTITY}',
+        commands += [f"# reuse {reuse[0]} (declared in the infrastructure code): {IDENTITY} is its name" if reuse
+                     else f'az identity create -g "$RG" -n {IDENTITY}',
                      f'PRINCIPAL_ID=$(az identity show -g "$RG" -n {IDENTITY} --query principalId -o tsv)',
                      f'CLIENT_ID=$(az identity show -g "$RG" -n {IDENTITY} --query clientId -o tsv)',
                      f'IDENTITY_ID=$(az identity show -g "$RG" -n {IDENTITY} --query id -o tsv)']

@@ -146,7 +146,7 @@ def build(scan: Any, fix: Any, paths: tuple[str, ...], mode: str) -> dict[str, A
                     name, endpoint = _derive(endpoints, value, roles.api_info(api)["resource"])
                 resource = grouper.get(roles.api_info(api)["resource"], name, endpoint)
                 grouper.add_usage(resource, api, (), finding.fields.get("client", ""), finding.path)
-        elif finding is not None:
+        elif finding is not None and finding.kind != Kind.INFRASTRUCTURE:  # IaC findings are not app usage
             target = finding_target(finding)
             if target is not None:
                 resource = grouper.get(*target)
@@ -169,9 +169,11 @@ def build(scan: Any, fix: Any, paths: tuple[str, ...], mode: str) -> dict[str, A
         for app in resource.apps:
             apps.setdefault(app, set()).add(resource.id)
     for entry in entries:
-        apps.setdefault(deploy.app_dir(root, entry["path"]), set())
+        if entry["kind"] != Kind.INFRASTRUCTURE.value:
+            apps.setdefault(deploy.app_dir(root, entry["path"]), set())
     hints = deploy.platform(root, paths)
-    identity = deploy.recommend(root, apps, hints)
+    declared = [f.fields for f in findings if f.kind == Kind.INFRASTRUCTURE and "identity_type" in f.fields]
+    identity = deploy.recommend(root, apps, hints, declared)
 
     functions = functions_section(root, pairs, by_entry, grouper, identity)
     for resource in grouper.resources.values():
