@@ -188,4 +188,10 @@ def fix_paths(options: FixOptions) -> FixResult:
         rewritten = [c for f in result.files if f.changed for c in f.changes]
         result.dependency_files = dependencies.ensure(root, rewritten, write=options.write)
         result.notes.extend(Note(f.path, f.error) for f in result.dependency_files if f.error)
+    if options.configs:  # fix --configs: settings files follow the code (mi_migrate.fix.configs)
+        from mi_migrate.fix.configs import fix_configs
+
+        config_fixes, config_notes = fix_configs(options.paths, result.changes, options.write, root)
+        result.files.extend(config_fixes)
+        result.notes.extend(config_notes)
     return result

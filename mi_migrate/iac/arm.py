@@ -20,9 +20,9 @@ TYPE = re.compile(r'"type"\s*:\s*"([^"\n]+)"')
 NAME = re.compile(r'"name"\s*:\s*"([^"\n]*)"')
 LIST_CALL = re.compile(r"(?i)\blist(?:Keys|ConnectionStrings)\s*\(")
 VARIABLE = re.compile(r"""variables\(\s*'([^'\n]+)'\s*\)""")
-IDENTITY = re.compile(r'^"identity"\s*:$')
-PROPERTIES = re.compile(r'^"properties"\s*:$')
-USER_IDS = re.compile(r'^"userAssignedIdentities"\s*:$')
+IDENTITY = re.compile(r'(?:^|[{,\s])"identity"\s*:$')
+PROPERTIES = re.compile(r'(?:^|[{,\s])"properties"\s*:$')
+USER_IDS = re.compile(r'(?:^|[{,\s])"userAssignedIdentities"\s*:$')
 VARIABLES = re.compile(r'^"variables"\s*:$')
 
 

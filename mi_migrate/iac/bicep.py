@@ -19,9 +19,9 @@ RESOURCE = re.compile(r"^resource\s+(\w+)\s+'([^'@]+)(?:@[^']*)?'\s*(existing\s*
 VAR = re.compile(r"(?m)^[ \t]*var[ \t]+(\w+)[ \t]*=")
 LIST_CALL = re.compile(r"(?i)\b(?:([A-Za-z_]\w*)(?:\[[^\]\n]*\])?\.)?(list(?:Keys|ConnectionStrings))\s*\(")
 TRAILER = re.compile(r"(?:\.\w+|\[[^\]\n]*\])*")
-IDENTITY = re.compile(r"^identity\s*:$")
-PROPERTIES = re.compile(r"^properties\s*:$")
-USER_IDS = re.compile(r"^userAssignedIdentities\s*:$")
+IDENTITY = re.compile(r"(?:^|[{,\s])identity\s*:$")
+PROPERTIES = re.compile(r"(?:^|[{,\s])properties\s*:$")
+USER_IDS = re.compile(r"(?:^|[{,\s])userAssignedIdentities\s*:$")
 NOT_SYMBOLS = frozenset({"az", "sys"})
 
 
