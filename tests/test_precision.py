@@ -112,3 +112,11 @@ def test_secret_span_points_at_the_key() -> None:
     line = text.splitlines()[span.line - 1]
     assert line[span.column - 1 : span.end_column - 1].startswith("FAKE")
     assert span.end_column - span.column == 88
+
+
+def test_inline_comment_after_a_key_is_not_part_of_it() -> None:
+    findings = error_findings(
+        "SB=Endpoint=sb://acme.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=«b64:32»  # dev ns",
+        ".env",
+    )
+    assert [f.rule_id for f in findings] == ["AZ104"]

@@ -17,6 +17,7 @@ from mi_migrate.validators.placeholders import is_placeholder
 
 # Characters that end a connection string on either side: quotes, line breaks, markup, shell/JSON delimiters.
 MAX_EXTENT = 1024  # longer than any real connection string; bounds the work per anchor
+_INLINE_COMMENT = re.compile(r"\s+#")
 _KEY_VALUE = re.compile(r"([A-Za-z][A-Za-z0-9 _.]{0,40}?)\s*=\s*(.*)", re.DOTALL)
 
 
@@ -72,6 +73,9 @@ def parse(text: str, left: int, right: int, separator: str = ";") -> dict[str, P
             key = "".join(inner.group(1).split()).lower()
             raw = inner.group(2)
         value = raw.rstrip()
+        comment = _INLINE_COMMENT.search(value)
+        if comment:  # `.env` / YAML: `KEY=value  # note`
+            value = value[: comment.start()]
         value_start = seg_start + len(segment) - len(raw)
         stripped = value.strip().strip("'\"")
         offset = value.find(stripped) if stripped else 0
