@@ -22,10 +22,19 @@ class ScanOptions:
     jobs: int = 0
     third_party: bool = True
     apply_baseline: bool = True  # False when writing a new baseline: it must list every finding
+    history: bool = False  # scan the lines each commit added (mi_migrate.history)
+    since: str | None = None  # history: commits not reachable from this revision
+    rev_range: str | None = None  # history: only the commits of A..B
+    staged: bool = False  # scan what is staged (index vs HEAD) instead of files
+    show_authors: bool = False  # history: put the author's email in origin
 
 
 def run_scan(options: ScanOptions) -> ScanResult:
     """Discover files, scan them, then apply configuration and the baseline."""
+    if options.history or options.staged:
+        from mi_migrate import history
+
+        return history.run_history(options)
     cfg = config_mod.load(options.config, [Path(p) for p in options.paths])
     files, notes = discovery.collect([Path(p) for p in options.paths], cfg)
     settings = ScanSettings(

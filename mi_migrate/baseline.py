@@ -19,6 +19,9 @@ committed. Only `fingerprint` decides whether a finding is known:
   what matters). Changing the call itself (another client, another argument) makes it a new finding.
 
 A renamed file makes its findings new, as in detect-secrets: the path is part of the identity.
+
+History scans (`scan --history`) also accept a finding whose rule and secret hash match any entry: the path
+of a key in an old commit is not the path a baseline knows it by (see mi_migrate.history).
 """
 
 from __future__ import annotations
@@ -86,6 +89,13 @@ def load(path: Path) -> set[str]:
             raise ValueError(f"{path}: baseline entry without a fingerprint: {entry!r:.80}")
         known.add(entry["fingerprint"])
     return known
+
+
+def secret_keys(path: Path) -> set[tuple[str, str]]:
+    """(rule id, secret sha256) of every entry holding a secret; call after `load` has validated the file."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return {(e["rule_id"], e["secret_hash"]) for e in data["results"]
+            if isinstance(e.get("rule_id"), str) and isinstance(e.get("secret_hash"), str)}
 
 
 def filter_new(known: set[str], findings: list[Finding]) -> list[Finding]:

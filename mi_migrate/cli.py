@@ -29,11 +29,17 @@ def _fail(exc: BaseException, debug: bool) -> NoReturn:
 
 
 def _write(text: str, output: Path | None) -> None:
+    """Non-UTF-8 file names reach here as surrogate escapes: they are written back as the original bytes."""
     if output is None:
-        click.echo(text, nl=False)
+        try:
+            click.echo(text, nl=False)
+        except UnicodeEncodeError:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape"))
+            sys.stdout.buffer.flush()
         return
     tmp = output.with_name(output.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8", errors="surrogateescape")
     tmp.replace(output)
 
 
@@ -59,10 +65,18 @@ def main() -> None:
 @click.option("--max-file-size", type=int, help="Skip files larger than this many bytes (default 2 MiB).")
 @click.option("--jobs", type=int, default=0, help="Worker processes (default: one per CPU).")
 @click.option("--no-third-party", is_flag=True, help="Do not run detect-secrets' detectors for non-Azure secrets.")
+@click.option("--history", is_flag=True,
+              help="Scan the lines every commit added (all branches) instead of files; secrets only: the "
+                   "Python-aware AZ2xx rules are working-tree only.")
+@click.option("--since", metavar="REV", help="With --history: only commits not reachable from REV.")
+@click.option("--range", "rev_range", metavar="A..B", help="With --history: only the commits of A..B.")
+@click.option("--staged", is_flag=True, help="Scan exactly what is staged (index vs HEAD), for pre-commit.")
+@click.option("--show-authors", is_flag=True, help="With --history: include the author's email in origin.")
 @click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
 def scan(paths: tuple[str, ...], fmt: str, output: Path | None, fail_on: str | None, baseline: Path | None,
          config: Path | None, select: tuple[str, ...], ignore: tuple[str, ...], max_file_size: int | None,
-         jobs: int, no_third_party: bool, debug: bool) -> None:
+         jobs: int, no_third_party: bool, history: bool, since: str | None, rev_range: str | None,
+         staged: bool, show_authors: bool, debug: bool) -> None:
     """Scan PATHS (default: .) for Azure credentials and key-based client code."""
     from mi_migrate import api
     from mi_migrate import output as output_mod
@@ -71,7 +85,14 @@ def scan(paths: tuple[str, ...], fmt: str, output: Path | None, fail_on: str | N
 
     options = api.ScanOptions(paths=paths or (".",), config=config, select=select, ignore=ignore,
                               baseline=baseline, max_file_size=max_file_size, jobs=jobs,
-                              third_party=not no_third_party)
+                              third_party=not no_third_party, history=history, since=since,
+                              rev_range=rev_range, staged=staged, show_authors=show_authors)
+    if (since or rev_range or show_authors) and not history:
+        raise click.UsageError("--since, --range and --show-authors need --history")
+    if since and rev_range:
+        raise click.UsageError("use either --since or --range, not both")
+    if staged and history:
+        raise click.UsageError("use either --staged or --history, not both")
     try:
         result = api.run_scan(options)
         color = fmt == "text" and output is None and sys.stdout.isatty()
@@ -98,16 +119,18 @@ def scan(paths: tuple[str, ...], fmt: str, output: Path | None, fail_on: str | N
 @click.option("--max-file-size", type=int, help="Skip files larger than this many bytes (default 2 MiB).")
 @click.option("--jobs", type=int, default=0, help="Worker processes (default: one per CPU).")
 @click.option("--no-third-party", is_flag=True, help="Do not run detect-secrets' non-Azure detectors.")
+@click.option("--history", is_flag=True, help="Record the secrets git history holds (see `scan --history`).")
 @click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
 def baseline_command(paths: tuple[str, ...], output: Path | None, config: Path | None,
                      select: tuple[str, ...], ignore: tuple[str, ...], max_file_size: int | None, jobs: int,
-                     no_third_party: bool, debug: bool) -> None:
+                     no_third_party: bool, history: bool, debug: bool) -> None:
     """Scan PATHS (default: .) and record every current finding, so later scans report only new ones."""
     from mi_migrate import api
     from mi_migrate import baseline as baseline_mod
 
     options = api.ScanOptions(paths=paths or (".",), config=config, select=select, ignore=ignore,
-                              max_file_size=max_file_size, jobs=jobs, third_party=not no_third_party)
+                              max_file_size=max_file_size, jobs=jobs, third_party=not no_third_party,
+                              history=history)
     try:
         result, cfg = baseline_mod.scan_all(options)
         target = output or baseline_mod.default_path(cfg)
@@ -203,9 +226,11 @@ def fix_command(paths: tuple[str, ...], show_diff: bool, check: bool, credential
 @click.option("--client-id-env", metavar="NAME", help="App setting holding the user-assigned identity's client id.")
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
               help="Use this pyproject.toml or .mi-migrate.toml instead of the nearest one.")
+@click.option("--history", is_flag=True, help="Also list keys removed from HEAD but still in git history under "
+                                               "rotation.")
 @click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
 def report_command(paths: tuple[str, ...], fmt: str | None, output: Path | None, credential: str,
-                   client_id_env: str | None, config: Path | None, debug: bool) -> None:
+                   client_id_env: str | None, config: Path | None, history: bool, debug: bool) -> None:
     """Migration report for PATHS (default: .): scan plus a dry-run fix, per Azure resource what to change."""
     from mi_migrate.fix.model import FixOptions
     from mi_migrate.report import render_report
@@ -215,7 +240,7 @@ def report_command(paths: tuple[str, ...], fmt: str | None, output: Path | None,
                          write=False, config=config)
     try:
         chosen = fmt or (format_for(str(output)) if output is not None else "md")
-        _write(render_report(options, chosen), output)
+        _write(render_report(options, chosen, history=history), output)
     except (OSError, ValueError) as exc:
         _fail(exc, debug)
     if output is not None:

@@ -16,15 +16,24 @@ NOTES_SHOWN = 20
 SEVERITY_COLORS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.NOTE: "cyan"}
 
 
+def origin_label(f: Finding) -> str:
+    """` [commit abc1234 2024-01-02, removed — still in history, rotate it]` for history findings, else ""."""
+    origin = f.origin
+    if not origin.get("commit"):
+        return ""
+    author = f", by {origin['author']}" if origin.get("author") else ""
+    return f" [commit {origin['commit'][:7]} {str(origin.get('date', ''))[:10]}{author}, {origin.get('status')}]"
+
+
 def _line(f: Finding, color: bool) -> str:
     if not color:
         location = f"{f.path}:{f.span.line}:{f.span.column}:"
         evidence = f" [{f.evidence}]" if f.evidence else ""
-        return f"{location} {f.rule_id} {f.message}{evidence}"
+        return f"{location} {f.rule_id} {f.message}{evidence}{origin_label(f)}"
     location = click.style(f.path, bold=True) + f":{f.span.line}:{f.span.column}:"
     code = click.style(f.rule_id, fg=SEVERITY_COLORS[f.severity], bold=True)
     evidence = " " + click.style(f"[{f.evidence}]", dim=True) if f.evidence else ""
-    return f"{location} {code} {f.message}{evidence}"
+    return f"{location} {code} {f.message}{evidence}{origin_label(f)}"
 
 
 def render(result: ScanResult, rules: dict[str, Rule], *, color: bool = False) -> str:

@@ -15,8 +15,10 @@ from mi_migrate.report.render import FORMATS, format_for, render
 __all__ = ["FORMATS", "build_report", "render", "render_report", "schema", "write_report"]
 
 
-def build_report(options: Any, fix_result: Any = None, *, third_party: bool = True) -> dict[str, Any]:
-    """Scan options.paths and combine the findings with `fix_result` (a dry-run fix when None)."""
+def build_report(options: Any, fix_result: Any = None, *, third_party: bool = True,
+                 history: bool = False) -> dict[str, Any]:
+    """Scan options.paths and combine the findings with `fix_result` (a dry-run fix when None); with `history`,
+    keys removed from HEAD but still in git history join the findings, so rotation lists them."""
     from dataclasses import replace
 
     from mi_migrate import api
@@ -28,11 +30,15 @@ def build_report(options: Any, fix_result: Any = None, *, third_party: bool = Tr
         fix_result = fix_paths(replace(options, write=False))
     scan = api.run_scan(api.ScanOptions(paths=options.paths, config=options.config, jobs=options.jobs,
                                         third_party=third_party, apply_baseline=False))
+    if history:
+        past = api.run_scan(api.ScanOptions(paths=options.paths, config=options.config, jobs=options.jobs,
+                                            third_party=third_party, apply_baseline=False, history=True))
+        scan.findings += [f for f in past.findings if not f.origin.get("present_at_head")]
     return build(scan, fix_result, tuple(options.paths), mode)
 
 
-def render_report(options: Any, fmt: str, fix_result: Any = None) -> str:
-    return render(build_report(options, fix_result), fmt)
+def render_report(options: Any, fmt: str, fix_result: Any = None, history: bool = False) -> str:
+    return render(build_report(options, fix_result, history=history), fmt)
 
 
 def write_report(path: Path | str, options: Any, fix_result: Any = None, fmt: str | None = None) -> Path:

@@ -266,9 +266,15 @@ def rotation_entry(finding: Finding, finding_id: str, resource: Resource | None)
     if not commands:
         notes.append("Rotate it where it was issued.")
     disable = info.get("disable")
-    return {"finding": finding_id, "path": finding.path, "line": finding.span.line, "service": finding.service,
-            "resource": resource.id if resource else None, "evidence": finding.evidence, "commands": commands,
-            "notes": notes, "disable_key_auth": disable.format(**values) if disable else None}
+    entry = {"finding": finding_id, "path": finding.path, "line": finding.span.line, "service": finding.service,
+             "resource": resource.id if resource else None, "evidence": finding.evidence, "commands": commands,
+             "notes": notes, "disable_key_auth": disable.format(**values) if disable else None}
+    if finding.origin.get("commit"):  # from `report --history`: a key git history still holds
+        entry["commit"] = finding.origin["commit"]
+        entry["history_status"] = finding.origin.get("status", "")
+        notes.append(f"In git history since commit {finding.origin['commit'][:7]} "
+                     f"({str(finding.origin.get('date', ''))[:10]}): {finding.origin.get('status', '')}.")
+    return entry
 
 
 def is_secret(finding: Finding) -> bool:

@@ -1,0 +1,225 @@
+"""Streaming parser for `git log -p` / `git diff -p` output: one FileDiff per changed file, never the whole log.
+
+Why a hand parser: the history scan reads tens of megabytes of patches from one git process and must hold only
+the file being parsed. Hunk line counts from the `@@` header decide where a hunk ends, so an added line that
+happens to read `+++ x` or `diff --git` is content, not a header. Paths come from the `+++ b/…` line (git's C
+quoting undone, bytes decoded with surrogateescape so non-UTF-8 names survive); gitlinks (submodules, mode
+160000) and binary files have no text hunks to scan and are skipped.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+MARKER = b"\x01mi-migrate-commit\x00"
+# commit, author date (strict ISO), author email; the message is never printed, so its encoding cannot matter
+LOG_FORMAT = "%x01mi-migrate-commit%x00%H%x00%aI%x00%ae"
+HUNK = re.compile(rb"^@@+ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+C_ESCAPES = {ord("a"): 7, ord("b"): 8, ord("t"): 9, ord("n"): 10, ord("v"): 11, ord("f"): 12, ord("r"): 13,
+             ord('"'): 34, ord("\\"): 92}
+GITLINK_HEADERS = (b"index ", b"new file mode ", b"deleted file mode ", b"new mode ", b"old mode ")
+# Options that make `git log`/`git diff` print what this parser expects whatever the user's git config says.
+DIFF_OPTIONS = (
+    "-p", "--no-color", "--no-ext-diff", "--no-textconv", "--unified=1", "-M", "--no-relative",
+    "--src-prefix=a/", "--dst-prefix=b/", "--submodule=short",
+)
+GIT_CONFIG = ("--literal-pathspecs", "-c", "core.quotepath=off", "-c", "diff.suppressBlankEmpty=false",
+              "-c", "log.showSignature=false")
+
+
+@dataclass(frozen=True, slots=True)
+class Commit:
+    sha: str
+    date: str
+    author: str
+
+
+@dataclass(slots=True)
+class FileDiff:
+    """The new-side lines of one file's hunks in one commit: (line number, content, added?) in order.
+
+    Context lines (one each side, from --unified=1) are kept so that a suppression comment on the unchanged
+    line above an added secret still applies; only findings on added lines are reported.
+    """
+
+    commit: Commit | None
+    path: str
+    lines: list[tuple[int, bytes, bool]] = field(default_factory=list)
+    size: int = 0
+    too_big: bool = False
+
+
+def unquote(raw: bytes) -> bytes:
+    """Undo git's C-style quoting of a path ("a\\tb", octal bytes); unquoted names pass through."""
+    if not (raw.startswith(b'"') and raw.endswith(b'"') and len(raw) >= 2):
+        return raw
+    body, out, i = raw[1:-1], bytearray(), 0
+    while i < len(body):
+        char = body[i]
+        if char != 92 or i + 1 >= len(body):
+            out.append(char)
+            i += 1
+            continue
+        nxt = body[i + 1]
+        digits = body[i + 1 : i + 4]
+        if len(digits) == 3 and all(48 <= c <= 55 for c in digits):
+            out.append(int(digits, 8) & 0xFF)
+            i += 4
+        else:
+            out.append(C_ESCAPES.get(nxt, nxt))
+            i += 2
+    return bytes(out)
+
+
+def new_path(rest: bytes) -> str | None:
+    """The path of a `+++ ` line (without the prefix); None for /dev/null (a deleted file)."""
+    rest = rest.rstrip(b"\r")
+    if rest.endswith(b"\t"):  # git adds a tab after names containing spaces, for GNU patch
+        rest = rest[:-1]
+    name = unquote(rest)
+    if name == b"/dev/null":
+        return None
+    if name.startswith(b"b/"):
+        name = name[2:]
+    return os.fsdecode(name)
+
+
+def parse(stream: Iterable[bytes], max_bytes: int) -> Iterator[FileDiff | Commit | tuple[str, str]]:
+    """FileDiffs in stream order, each Commit as it starts, and (from, to) for every rename seen; `stream`
+    yields lines without their newline (GitStream.lines).
+
+    A file whose added and context text exceeds `max_bytes` is yielded empty with too_big set (the caller notes
+    it), so a single huge blob cannot make memory grow.
+    """
+    commit: Commit | None = None
+    current: FileDiff | None = None
+    skip = False
+    old_left = new_left = 0
+    number = 0
+    rename_from: str | None = None
+    for line in stream:
+        if old_left > 0 or new_left > 0:
+            head = line[:1]
+            if head == b"+" or head == b" " or not line or line == b"\r":
+                added = head == b"+"
+                if current is not None and not skip and not current.too_big:
+                    body = line[1:] if head == b"+" or head == b" " else b""
+                    current.size += len(body) + 1
+                    if current.size > max_bytes:
+                        current.too_big, current.lines = True, []
+                    else:
+                        current.lines.append((number, body, added))
+                number += 1
+                new_left -= 1
+                if not added:
+                    old_left -= 1
+                continue
+            if head == b"-":
+                old_left -= 1
+                continue
+            if head == b"\\":
+                continue
+            old_left = new_left = 0  # malformed: treat as a header line
+        if line.startswith(b"@@"):
+            match = HUNK.match(line)
+            if match:
+                old_left = int(match.group(1) or b"1")
+                number, new_left = int(match.group(2)), int(match.group(3) or b"1")
+            continue
+        if line.startswith(MARKER):
+            if current is not None and not skip:
+                yield current
+            current, skip = None, False
+            parts = line[len(MARKER) :].split(b"\0")
+            parts += [b""] * (3 - len(parts))
+            commit = Commit(parts[0].decode("ascii", "replace"), parts[1].decode("ascii", "replace"),
+                            parts[2].decode("utf-8", "replace"))
+            yield commit
+            continue
+        if line.startswith(b"diff --git ") or line.startswith(b"diff --cc ") or line.startswith(b"diff --combined "):
+            if current is not None and not skip:
+                yield current
+            current, skip, rename_from = None, line.startswith(b"diff --c"), None
+            continue
+        if line.startswith(b"+++ "):
+            path = new_path(line[4:])
+            if path is None:
+                skip = True
+            elif current is None:
+                current = FileDiff(commit, path)
+            continue
+        if line.startswith(GITLINK_HEADERS) and b"160000" in line:
+            skip = True
+        elif line.startswith(b"rename from "):
+            rename_from = os.fsdecode(unquote(line[12:]))
+        elif line.startswith(b"rename to ") and rename_from is not None:
+            yield (rename_from, os.fsdecode(unquote(line[10:])))
+    if current is not None and not skip:
+        yield current
+
+
+def split_lines(handle: io.BufferedIOBase | Any) -> Iterator[bytes]:
+    """Lines of a binary stream without their newline (a final line without one is kept)."""
+    rest = b""
+    while True:
+        chunk = handle.read(1 << 20)
+        if not chunk:
+            break
+        lines = (rest + chunk).split(b"\n")
+        rest = lines.pop()
+        yield from lines
+    if rest:
+        yield rest
+
+
+class GitStream:
+    """One git subprocess whose stdout is read line by line; stderr goes to a temporary file (no deadlock)."""
+
+    def __init__(self, cwd: str, args: list[str]) -> None:
+        self.args = args
+        self._stderr = tempfile.TemporaryFile()
+        env = {k: v for k, v in os.environ.items() if k not in ("GIT_EXTERNAL_DIFF", "GIT_PAGER")}
+        self.proc = subprocess.Popen(["git", *GIT_CONFIG, *args], cwd=cwd, stdout=subprocess.PIPE,
+                                     stderr=self._stderr, stdin=subprocess.DEVNULL, env=env, bufsize=1 << 20)
+
+    def lines(self) -> Iterator[bytes]:
+        """stdout split on newlines, read a megabyte at a time: far cheaper than readline per line."""
+        return split_lines(self.proc.stdout)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        """Wait for git; a failure becomes a ValueError with git's first error line (the CLI's exit 2)."""
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        code = self.proc.wait()
+        self._stderr.seek(0)
+        err = self._stderr.read().decode("utf-8", "replace").strip()
+        self._stderr.close()
+        if code not in (0, -13):  # -13: SIGPIPE after we stopped reading early
+            first = err.splitlines()[0] if err else f"exit code {code}"
+            raise ValueError(f"git {self.args[0]} failed: {first}")
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self._stderr.close()
+
+
+def git(cwd: str, *args: str, check: bool = True, stdin: bytes | None = None) -> bytes:
+    """Run a short git command; with `check`, a failure is a ValueError carrying git's message."""
+    try:
+        proc = subprocess.run(["git", *GIT_CONFIG, *args], cwd=cwd, capture_output=True, input=stdin,
+                              check=False, timeout=600)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise ValueError(f"cannot run git: {exc}") from None
+    if check and proc.returncode != 0:
+        err = proc.stderr.decode("utf-8", "replace").strip()
+        raise ValueError(f"git {args[0]} failed: {err.splitlines()[0] if err else proc.returncode}")
+    return proc.stdout if proc.returncode == 0 else b""
