@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mi_migrate import validators
 from mi_migrate.finding import Finding, Severity, Span
@@ -106,6 +106,17 @@ def deduplicate(findings: list[Finding], priority: dict[str, int]) -> list[Findi
         else:
             key = (finding.rule_id, finding.span)
         current = best.get(key)
-        if current is None or priority.get(finding.rule_id, 50) < priority.get(current.rule_id, 50):
+        if current is None:
             best[key] = finding
+            continue
+        rank, current_rank = priority.get(finding.rule_id, 50), priority.get(current.rule_id, 50)
+        # on a tie the structured finding (it names the setting) wins; the loser's key path is kept either way
+        winner, loser = (
+            (finding, current)
+            if rank < current_rank or (rank == current_rank and finding.key_path and not current.key_path)
+            else (current, finding)
+        )
+        if loser.key_path and not winner.key_path:
+            winner = replace(winner, key_path=loser.key_path, fields={**loser.fields, **winner.fields})
+        best[key] = winner
     return sorted(best.values(), key=lambda f: (f.span.line, f.span.column, f.rule_id))

@@ -83,13 +83,16 @@ def scan_bytes(rel_path: str, data: bytes, settings: ScanSettings) -> tuple[list
     wants_python = settings.python and rel_path.endswith((".py", ".pyw", ".ipynb"))
     wants_iac = rel_path.endswith((".tf", ".bicep", ".json"))  # mi_migrate.iac: structure, not keywords
     if not text_rules and not settings.third_party and not wants_python and not wants_iac:
-        return [], notes
+        from mi_migrate import structured
+
+        if not structured.wants(rel_path, lower, rules):  # base64 Secret data hides its keywords
+            return [], notes
     text = text or decode(data)
     findings: list[Finding] = []
     index = engine.LineIndex.of(text)
     if text_rules:
         findings.extend(engine.scan_text(rel_path, text, text_rules, index))
-    extra, extra_notes = filetypes.scan_structured(rel_path, text, lower, rules, settings)
+    extra, extra_notes = filetypes.scan_structured(rel_path, text, lower, rules, settings, findings, index)
     findings.extend(extra)
     notes.extend(extra_notes)
     findings = engine.deduplicate(findings, {r.id: r.priority for r in rules})

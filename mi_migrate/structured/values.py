@@ -1,0 +1,122 @@
+"""What every format parser hands to the scanner: string values with their key path and exact file offsets.
+
+A parser decodes each string the way the application will see it (JSON escapes, YAML folding, XML entities,
+base64 Secret data) and keeps, for every decoded character, the file offset it came from. The scanner can then
+run the ordinary text rules on the decoded value and still report the exact file line and column.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+_IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$-]*")
+
+
+class ParseFailure(Exception):
+    """The file is not valid in its format; the caller keeps the plain text scan and records a note."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
+    def note_text(self, what: str) -> str:
+        where = f" at line {self.line}" if self.line else ""
+        return f"scanned as text: invalid {what}{where} ({self})"
+
+
+@dataclass(frozen=True)
+class Value:
+    """One decoded string value of a structured file.
+
+    `offsets[i]` is the file offset of decoded character i; None means the value is the raw text at `start`
+    unchanged. `encoding` ("base64") means the value was decoded as a whole: findings get the span of the raw
+    value because no character maps back.
+    """
+
+    key_path: str
+    text: str
+    start: int
+    end: int
+    offsets: Sequence[int] | None = None
+    encoding: str = ""
+    fields: dict[str, str] = field(default_factory=dict)
+    line_field: str = ""  # when set (e.g. "cell_line"), findings also get their line within the value
+    context: str = ""  # stands for the raw text before the value when the key is written apart from it
+    within: Value | None = None  # the value whose lines `line_field` counts (a notebook cell), else this one
+
+    def file_offset(self, index: int) -> int:
+        """File offset of decoded character `index` (clamped into the value)."""
+        if self.encoding:
+            return self.start
+        if index >= len(self.text):
+            return self.end if self.offsets is None or not self.offsets else self.offsets[-1] + 1
+        if self.offsets is None:
+            return self.start + index
+        return self.offsets[max(0, index)]
+
+
+def contiguous(key_path: str, text: str, start: int, **extra: object) -> Value:
+    """A value that is the file text itself (no escapes)."""
+    return Value(key_path, text, start, start + len(text), None, **extra)  # type: ignore[arg-type]
+
+
+def join_key(parent: str, key: str) -> str:
+    """`parent.key`, or `parent["odd key"]` when the key is not identifier-like (dots, spaces)."""
+    if _IDENTIFIER.fullmatch(key):
+        return f"{parent}.{key}" if parent else key
+    quoted = key.replace("\\", "\\\\").replace('"', '\\"')
+    return f'{parent}["{quoted}"]'
+
+
+def join_index(parent: str, index: int) -> str:
+    return f"{parent}[{index}]"
+
+
+def line_of(text: str, offset: int) -> int:
+    """1-based line number of an offset (for parse-failure notes)."""
+    return text.count("\n", 0, max(0, offset)) + 1
+
+
+def decode_escapes(
+    raw: str, start: int, escapes: dict[str, str], unicode: bool = True
+) -> tuple[str, list[int] | None]:
+    """Decode backslash escapes in `raw` (which begins at file offset `start`) → (text, offsets).
+
+    Handles the single-letter escapes in `escapes` plus \\uXXXX (with surrogate pairs) and \\xHH. Offsets is None
+    when there was nothing to decode. An unknown escape keeps its character, as JSON parsers with leniency do.
+    """
+    if "\\" not in raw:
+        return raw, None
+    out: list[str] = []
+    offsets: list[int] = []
+    i = 0
+    n = len(raw)
+    while i < n:
+        char = raw[i]
+        if char != "\\" or i + 1 >= n:
+            out.append(char)
+            offsets.append(start + i)
+            i += 1
+            continue
+        nxt = raw[i + 1]
+        if unicode and nxt in "uxU":
+            width = {"u": 4, "x": 2, "U": 8}[nxt]
+            digits = raw[i + 2 : i + 2 + width]
+            if len(digits) == width and all(c in "0123456789abcdefABCDEF" for c in digits):
+                code = int(digits, 16)
+                consumed = 2 + width
+                if 0xD800 <= code < 0xDC00 and raw[i + consumed : i + consumed + 2] == "\\u":
+                    low = raw[i + consumed + 2 : i + consumed + 6]
+                    if len(low) == 4 and all(c in "0123456789abcdefABCDEF" for c in low):
+                        code = 0x10000 + ((code - 0xD800) << 10) + (int(low, 16) - 0xDC00)
+                        consumed += 6
+                out.append(chr(code) if code < 0x110000 else "\ufffd")
+                offsets.append(start + i)
+                i += consumed
+                continue
+        out.append(escapes.get(nxt, nxt))
+        offsets.append(start + i)
+        i += 2
+    return "".join(out), offsets

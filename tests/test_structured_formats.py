@@ -1,0 +1,194 @@
+"""Structured scanning: each format's findings carry the exact key path and file line/column.
+
+Fixtures are generated here with fake keys (mi_migrate.fakes); positions are computed from the fixture text, so
+a test states where the key is written, not a number copied from a run.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mi_migrate import fakes
+from mi_migrate.scan import ScanSettings, scan_bytes
+
+KEY = fakes.expand("«b64:64»", seed=7)
+CONN = f"DefaultEndpointsProtocol=https;AccountName=acme;AccountKey={KEY};EndpointSuffix=core.windows.net"
+
+
+# AZ102 ignores a bare key within 200 characters of a connection string (that one is AZ101's), so fixtures
+# with both keep realistic settings in between.
+PADDING = "".join(f'  "Feature{i}": "enabled-for-region-{i}",\n' for i in range(6))
+
+
+def scan(filename: str, text: str):
+    return scan_bytes(filename, text.encode("utf-8"), ScanSettings(third_party=False))
+
+
+def position(text: str, needle: str, nth: int = 0) -> tuple[int, int]:
+    """1-based (line, column) of the nth occurrence of needle in text."""
+    offset = -1
+    for _ in range(nth + 1):
+        offset = text.index(needle, offset + 1)
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def only(findings, key_path: str):
+    hits = [f for f in findings if f.key_path == key_path]
+    assert len(hits) == 1, [(f.rule_id, f.key_path, f.span) for f in findings]
+    return hits[0]
+
+
+def assert_at(finding, text: str, needle: str, nth: int = 0) -> None:
+    assert (finding.span.line, finding.span.column) == position(text, needle, nth)
+
+
+def test_local_settings_json() -> None:
+    text = json.dumps(
+        {"IsEncrypted": False, "Values": {"FUNCTIONS_WORKER_RUNTIME": "python", "AzureWebJobsStorage": CONN}},
+        indent=2,
+    )
+    findings, notes = scan("local.settings.json", text)
+    assert not notes
+    finding = only(findings, "Values.AzureWebJobsStorage")
+    assert finding.rule_id == "AZ101"
+    assert_at(finding, text, KEY)
+
+
+def test_appsettings_json_with_comments_and_nested_arrays() -> None:
+    text = (
+        "{\n  // connection strings for the app\n  \"ConnectionStrings\": {\n"
+        f'    "Blob": "{CONN}"\n  }},\n{PADDING}'
+        f'  "Accounts": [{{"Name": "a"}}, {{"AccountKey": "{KEY}"}}]\n}}\n'
+    )
+    findings, _ = scan("appsettings.Development.json", text)
+    assert_at(only(findings, "ConnectionStrings.Blob"), text, KEY)
+    assert_at(only(findings, "Accounts[1].AccountKey"), text, KEY, 1)
+
+
+def test_arm_template_app_settings() -> None:
+    template = {
+        "resources": [
+            {"type": "Microsoft.Storage/storageAccounts", "name": "acme"},
+            {
+                "type": "Microsoft.Web/sites",
+                "properties": {"siteConfig": {"appSettings": [{"name": "AzureWebJobsStorage", "value": CONN}]}},
+            },
+        ]
+    }
+    text = json.dumps(template, indent=2)
+    findings, _ = scan("azuredeploy.json", text)
+    assert_at(only(findings, "resources[1].properties.siteConfig.appSettings[0].value"), text, KEY)
+
+
+def test_dotenv_variants() -> None:
+    text = f'# storage\nexport AZURE_STORAGE_KEY="{KEY}"\nAZURE_STORAGE_CONNECTION_STRING={CONN}  # prod\n'
+    findings, _ = scan(".env.production", text)
+    assert_at(only(findings, "AZURE_STORAGE_KEY"), text, KEY)
+    assert_at(only(findings, "AZURE_STORAGE_CONNECTION_STRING"), text, KEY, 1)
+
+
+def test_web_config_connection_strings_and_app_settings() -> None:
+    text = (
+        '<?xml version="1.0" encoding="utf-8"?>\n<configuration>\n  <connectionStrings>\n'
+        f'    <add name="Storage" connectionString="{CONN.replace(";", "&#59;", 1)}" />\n'
+        "  </connectionStrings>\n  <appSettings>\n"
+        + "".join(f'    <add key="Feature{i}" value="enabled-for-region-{i}" />\n' for i in range(6))
+        + f'    <add key="StorageAccountKey" value="{KEY}" />\n  </appSettings>\n</configuration>\n'
+    )
+    findings, notes = scan("web.config", text)
+    assert not notes
+    assert_at(only(findings, "connectionStrings/add[@name='Storage']"), text, KEY)
+    assert_at(only(findings, "appSettings/add[@key='StorageAccountKey']"), text, KEY, 1)
+
+
+def test_kubernetes_deployment_env_value() -> None:
+    text = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n"
+        "      containers:\n        - name: web\n          image: web:1\n          env:\n"
+        "            - name: A\n              value: one\n            - name: B\n              value: two\n"
+        f'            - name: AZURE_STORAGE_CONNECTION_STRING\n              value: "{CONN}"\n'
+    )
+    findings, _ = scan("k8s/deployment.yaml", text)
+    assert_at(only(findings, "spec.template.spec.containers[0].env[2].value"), text, KEY)
+
+
+def test_helm_values_github_actions_and_compose() -> None:
+    helm = f"storage:\n  enabled: true\n  connectionString: {CONN}\n"
+    findings, _ = scan("charts/web/values.yaml", helm)
+    assert_at(only(findings, "storage.connectionString"), helm, KEY)
+    workflow = (
+        "on: push\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    env:\n"
+        f"      AZURE_STORAGE_KEY: {KEY}\n    steps:\n      - run: echo\n"
+    )
+    findings, _ = scan(".github/workflows/deploy.yml", workflow)
+    assert_at(only(findings, "jobs.deploy.env.AZURE_STORAGE_KEY"), workflow, KEY)
+    compose = f"services:\n  api:\n    environment:\n      - AZURE_STORAGE_CONNECTION_STRING={CONN}\n"
+    findings, _ = scan("docker-compose.yml", compose)
+    assert_at(only(findings, "services.api.environment[0]"), compose, KEY)
+
+
+def test_terraform_app_settings_and_tfvars() -> None:
+    text = (
+        'resource "azurerm_linux_function_app" "app" {\n  name = "fn"\n  identity {\n'
+        '    type = "SystemAssigned"\n  }\n  app_settings = {\n'
+        f'    "AzureWebJobsStorage" = "{CONN}"\n  }}\n}}\n'
+    )
+    findings, notes = scan("infra/main.tf", text)
+    assert not notes
+    assert_at(only(findings, "resource.azurerm_linux_function_app.app.app_settings.AzureWebJobsStorage"), text, KEY)
+    tfvars = f'location = "westeurope"\nstorage_account_key = "{KEY}"\n'
+    findings, _ = scan("prod.tfvars", tfvars)
+    assert_at(only(findings, "storage_account_key"), tfvars, KEY)
+
+
+def test_terraform_heredoc() -> None:
+    text = f'locals {{\n  settings = <<EOT\n[storage]\nconnection = {CONN}\nEOT\n}}\n'
+    findings, _ = scan("locals.tf", text)
+    assert_at(only(findings, "locals.settings"), text, KEY)
+
+
+def test_bicep_param_and_app_settings() -> None:
+    text = (
+        f"param storageKey string = '{KEY}'\n"
+        "resource site 'Microsoft.Web/sites@2022-03-01' = {\n  name: 'web'\n  properties: {\n"
+        "    siteConfig: {\n      appSettings: [\n        {\n          name: 'FIRST'\n          value: 'x'\n"
+        "        }\n        {\n          name: 'AzureWebJobsStorage'\n"
+        f"          value: '{CONN}'\n        }}\n      ]\n    }}\n  }}\n}}\n"
+    )
+    findings, notes = scan("main.bicep", text)
+    assert not notes
+    assert_at(only(findings, "param.storageKey"), text, KEY)
+    assert_at(only(findings, "resource.site.properties.siteConfig.appSettings[1].value"), text, KEY, 1)
+
+
+def test_dockerfile_env_and_arg() -> None:
+    text = f'FROM python:3.12\nENV APP_ENV=prod \\\n    AZURE_STORAGE_KEY={KEY}\nARG CONN="{CONN}"\n'
+    findings, _ = scan("Dockerfile", text)
+    assert_at(only(findings, "ENV.AZURE_STORAGE_KEY"), text, KEY)
+    assert_at(only(findings, "ARG.CONN"), text, KEY, 1)
+
+
+@pytest.mark.parametrize(
+    ("filename", "text", "key_path"),
+    [
+        ("setup.cfg", f"[metadata]\nname = x\n\n[storage]\nconnection_string = {CONN}\n", "storage.connection_string"),
+        ("app.ini", f"[azure]\nstorage_key: {KEY}\n", "azure.storage_key"),
+        ("settings.toml", f'title = "x"\n\n[storage]\nkey = "{KEY}"\n', "storage.key"),
+        ("app.properties", f"# props\nazure.storage.connection={CONN}\n", "azure.storage.connection"),
+    ],
+)
+def test_ini_like(filename: str, text: str, key_path: str) -> None:
+    findings, notes = scan(filename, text)
+    assert not notes
+    assert_at(only(findings, key_path), text, KEY)
+
+
+def test_one_finding_per_secret_and_it_carries_the_key_path() -> None:
+    text = json.dumps({"Values": {"AzureWebJobsStorage": CONN}}, indent=2)
+    findings, _ = scan("local.settings.json", text)
+    assert len(findings) == 1
+    assert findings[0].key_path == "Values.AzureWebJobsStorage"
+    assert findings[0].to_dict()["key_path"] == "Values.AzureWebJobsStorage"
