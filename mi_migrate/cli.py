@@ -207,12 +207,15 @@ def fix_command(paths: tuple[str, ...], show_diff: bool, check: bool, credential
     for change in result.changes:
         if change.status == "manual":
             click.echo(f"{change.path}:{change.line}: manual: {change.client}: {change.reason}", err=True)
-    rewritten = sum(1 for c in result.changes if c.status == "rewritten")
-    manual = sum(1 for c in result.changes if c.status == "manual")
+    code_changes = [c for c in result.changes if c.family != "configuration"]
+    rewritten = sum(1 for c in code_changes if c.status == "rewritten")
+    manual = sum(1 for c in code_changes if c.status == "manual")
+    settings_rewritten = len(result.changes) - len(code_changes)
     verb = "Would rewrite" if not options.write else "Rewrote"
     files = len(result.changed_files)
     click.echo(f"{verb} {rewritten} call site{'s' * (rewritten != 1)} in {files} file{'s' * (files != 1)}; "
-               f"{manual} left as manual steps.", err=True)
+               f"{manual} left as manual steps"
+               + (f"; {settings_rewritten} configuration settings rewritten." if settings_rewritten else "."), err=True)
     sys.exit(1 if (show_diff or check) and result.changed_files else 0)
 
 

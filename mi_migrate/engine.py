@@ -7,6 +7,7 @@ run only on files where one of its keywords occurs.
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -57,14 +58,40 @@ def rules_for(data_lower: bytes, rules: Sequence[Rule]) -> list[Rule]:
     return hits
 
 
+_BASE64_RUNS = {86: re.compile(r"[A-Za-z0-9+/]{86}")}
+
+
+def has_shape(text: str, shape: str) -> bool:
+    """Cheap gate for patterns without a literal anchor: `b64_88` = some 86 base64 characters followed by `==`
+    (every 64-byte key). Found by searching for `==` (fast) and checking the 86 characters before it, instead
+    of letting the regex engine try every position of the file."""
+    if shape != "b64_88":
+        return True
+    run = _BASE64_RUNS[86]
+    find = text.find
+    pos = find("==")
+    while pos != -1:
+        if pos >= 86 and run.fullmatch(text, pos - 86, pos):
+            return True
+        pos = find("==", pos + 2)
+    return False
+
+
 def scan_text(
     path: str, text: str, rules: Iterable[Rule], index: LineIndex | None = None, base_offset: int = 0
 ) -> list[Finding]:
     """Run the given rules' patterns over `text`; `index`/`base_offset` map offsets when text is a slice."""
     index = index or LineIndex.of(text)
     findings: list[Finding] = []
+    shapes: dict[str, bool] = {}
     for rule in rules:
         for pattern in rule.patterns:
+            shape = pattern.options.get("shape")
+            if shape is not None:
+                if shape not in shapes:
+                    shapes[shape] = has_shape(text, shape)
+                if not shapes[shape]:
+                    continue
             validator = validators.get(pattern.validator) if pattern.validator else None
             for seen, match in enumerate(pattern.regex.finditer(text)):
                 if seen >= MAX_MATCHES_PER_PATTERN:
