@@ -105,9 +105,19 @@ class Planner(cst.CSTVisitor):
         qualified = next(n for n in names if n in self.by_name)
         position = self.get_metadata(PositionProvider, node)
         site = CallSite(node, target, qualified, ".aio" in qualified, position.start.line, position.end.line)
-        change = target.plan(site, self)
+        change = self._run_plan(target, site)
         if change is not None:
             self.changes.append(change)
+
+    def _run_plan(self, target: Target, site: CallSite) -> Change | None:
+        """A plan that ends as a manual step (or edits nothing) must not have its variables' assignments removed:
+        the call still reads them."""
+        uses_before = dict(self.variable_uses)
+        edits_before = len(self.edits)
+        change = target.plan(site, self)
+        if change is None or change.status != "rewritten" or len(self.edits) == edits_before:
+            self.variable_uses = uses_before
+        return change
 
     def visit_Assign(self, node: cst.Assign) -> None:
         self._plan_assignment(node)
@@ -124,7 +134,7 @@ class Planner(cst.CSTVisitor):
         position = self.get_metadata(PositionProvider, node)
         for target in self.assign_targets:
             site = CallSite(node, target, "", False, position.start.line, position.end.line)  # type: ignore[arg-type]
-            change = target.plan(site, self)
+            change = self._run_plan(target, site)
             if change is not None:
                 self.changes.append(change)
                 return

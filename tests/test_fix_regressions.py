@@ -1,0 +1,38 @@
+"""Regressions found while trying `fix` on real code: no rewrite may leave a name undefined."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mi_migrate.fix.codemod import transform
+from mi_migrate.fix.families import all_targets
+from mi_migrate.fix.model import FixOptions
+from mi_migrate.fix.settings import RepoSettings
+
+
+def test_variable_still_read_by_a_manual_call_keeps_its_assignment(tmp_path: Path) -> None:
+    code = (
+        "import os\n"
+        "from azure.storage.blob import BlobServiceClient\n\n"
+        'CONN = os.environ["AZURE_STORAGE_CONNECTION_STRING"]\n'
+        "svc = BlobServiceClient.from_connection_string(CONN)\n"
+        'other = BlobServiceClient.from_connection_string(f"{CONN};x=1")\n'
+    )
+    new, changes = transform(code, all_targets(), FixOptions(), RepoSettings(tmp_path))
+    assert [c.status for c in changes] == ["rewritten", "manual"]
+    assert 'CONN = os.environ["AZURE_STORAGE_CONNECTION_STRING"]' in new
+    compile(new, "x.py", "exec")
+    namespace_names = {line.split(" = ")[0] for line in new.splitlines() if " = " in line}
+    assert "CONN" in namespace_names
+
+
+def test_removed_default_connection_string_never_survives_the_rename(tmp_path: Path) -> None:
+    from mi_migrate import fakes
+
+    default = fakes.expand("DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=«b64:64»")
+    code = (
+        "import os\nfrom azure.storage.blob import BlobServiceClient\n"
+        f'svc = BlobServiceClient.from_connection_string(os.environ.get("STORAGE_CONN", "{default}"))\n'
+    )
+    new, _ = transform(code, all_targets(), FixOptions(), RepoSettings(tmp_path))
+    assert "AccountKey" not in new and 'os.environ.get("STORAGE_ACCOUNT_URL")' in new
