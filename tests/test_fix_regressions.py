@@ -36,3 +36,22 @@ def test_removed_default_connection_string_never_survives_the_rename(tmp_path: P
     )
     new, _ = transform(code, all_targets(), FixOptions(), RepoSettings(tmp_path))
     assert "AccountKey" not in new and 'os.environ.get("STORAGE_ACCOUNT_URL")' in new
+
+
+def test_configs_drop_an_api_key_the_code_no_longer_reads(tmp_path: Path) -> None:
+    from mi_migrate import fakes
+    from mi_migrate.fix.model import FixOptions as Options
+    from mi_migrate.fix.runner import fix_paths
+
+    (tmp_path / "app.py").write_text(
+        "import os\nfrom openai import AzureOpenAI\n"
+        'client = AzureOpenAI(azure_endpoint=os.environ["AZURE_OPENAI_ENDPOINT"], '
+        'api_key=os.environ["AZURE_OPENAI_API_KEY"], api_version="2024-06-01")\n'
+    )
+    env = "# local\nAZURE_OPENAI_ENDPOINT=https://acme.openai.azure.com/\n" + fakes.expand(
+        "AZURE_OPENAI_API_KEY=«hex:32»\n"
+    ) + "OTHER=1\n"
+    (tmp_path / ".env").write_text(env)
+    fix_paths(Options(paths=(str(tmp_path),), configs=True))
+    assert (tmp_path / ".env").read_text() == "# local\nAZURE_OPENAI_ENDPOINT=https://acme.openai.azure.com/\nOTHER=1\n"
+    assert "api_key" not in (tmp_path / "app.py").read_text()

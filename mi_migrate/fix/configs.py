@@ -132,6 +132,8 @@ def plan(kind: str, items: list[tuple[int, int, str, str]], changes: list[Change
     """Edits for a file's (start, end, name, value) settings: code renames first, then Functions forms."""
     rewritten: dict[str, list[Change]] = {}
     still_read = {c.old_setting for c in changes if c.status != "rewritten" and c.old_setting}
+    # a key the rewritten code no longer reads at all (an API key replaced by a token): its .env line goes
+    dropped = {c.old_setting for c in changes if c.status == "rewritten" and c.old_setting and not c.setting}
     for change in changes:
         if change.status == "rewritten" and change.old_setting and change.setting:
             rewritten.setdefault(change.old_setting, []).append(change)
@@ -160,6 +162,10 @@ def plan(kind: str, items: list[tuple[int, int, str, str]], changes: list[Change
             reader = reader or ("Functions host" if name == "AzureWebJobsStorage" else "Functions bindings")
         if new:
             edits.append(Edit(start, end, name, new, service or "other", resource, reader))
+        elif kind == ".env" and name in dropped and name not in rewritten:
+            reader = next((c.client for c in changes if c.old_setting == name), "")
+            service = next((c.service for c in changes if c.old_setting == name), "other")
+            edits.append(Edit(start, end, name, [], service, None, reader))
     return edits
 
 
@@ -248,6 +254,11 @@ def fix_config(path: Path, rel: str, changes: list[Change]) -> FileFix | None:
         return fix
     updated = text
     for edit in sorted(edits, key=lambda e: e.start, reverse=True):
+        if not edit.new:  # delete the whole line
+            line_start = updated.rfind("\n", 0, edit.start) + 1
+            line_end = updated.find("\n", edit.end)
+            updated = updated[:line_start] + (updated[line_end + 1:] if line_end != -1 else "")
+            continue
         updated = updated[:edit.start] + render(kind, text, edit) + updated[edit.end:]
     if kind != ".env":
         try:
@@ -261,8 +272,9 @@ def fix_config(path: Path, rel: str, changes: list[Change]) -> FileFix | None:
         line = text.count("\n", 0, edit.start) + 1
         fix.changes.append(Change(
             path=rel, line=line, end_line=text.count("\n", 0, edit.end) + 1, family="configuration", client=edit.reader,
-            service=edit.service, status="rewritten", old_setting=edit.old, setting=edit.new[0][0],
-            setting_value=edit.new[0][1], resource=edit.resource,
+            service=edit.service, status="rewritten", old_setting=edit.old,
+            setting=edit.new[0][0] if edit.new else None, setting_value=edit.new[0][1] if edit.new else None,
+            resource=edit.resource,
             notes=tuple(f"also set {name}={value}" for name, value in edit.new[1:]),
             extra={"file_kind": kind, "delete_settings": [edit.old], "settings": dict(edit.new)},
         ))
