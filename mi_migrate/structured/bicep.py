@@ -28,33 +28,7 @@ def read_string(text: str, pos: int) -> tuple[Value | None, int] | None:
 
 
 def _string_end(text: str, pos: int) -> int:
-    """Offset of the closing quote; `${…}` may hold strings of its own. -1 when unterminated."""
-    depth = 0
-    n = len(text)
-    while pos < n:
-        char = text[pos]
-        if char == "\\":
-            pos += 2
-            continue
-        if char == "\n" and depth == 0:
-            return -1
-        if depth == 0 and char == "$" and text.startswith("{", pos + 1):
-            depth, pos = 1, pos + 2
-            continue
-        if depth:
-            if char == "{":
-                depth += 1
-            elif char == "}":
-                depth -= 1
-            elif char == "'":
-                inner = _string_end(text, pos + 1)
-                if inner < 0:
-                    return -1
-                pos = inner
-        elif char == "'":
-            return pos
-        pos += 1
-    return -1
+    return brace_lang.string_end(text, pos, "'", '$')
 
 
 def extract(text: str) -> list[Value]:

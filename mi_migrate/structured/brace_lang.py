@@ -122,3 +122,34 @@ def _block(frame: Frame) -> str:
         path = join_key(path, label)
     frame.header = []
     return path
+
+
+def string_end(text: str, pos: int, quote: str, markers: str) -> int:
+    """Offset of the closing `quote` of a string starting at `pos`; an interpolation (`${…}`, and for
+    Terraform `%{…}`) may hold strings of its own. -1 when the string is unterminated on its line."""
+    depth = 0
+    n = len(text)
+    while pos < n:
+        char = text[pos]
+        if char == "\\":
+            pos += 2
+            continue
+        if char == "\n" and depth == 0:
+            return -1
+        if depth == 0 and char in markers and text.startswith("{", pos + 1):
+            depth, pos = 1, pos + 2
+            continue
+        if depth:
+            if char == "{":
+                depth += 1
+            elif char == "}":
+                depth -= 1
+            elif char == quote:
+                inner = string_end(text, pos + 1, quote, markers)
+                if inner < 0:
+                    return -1
+                pos = inner
+        elif char == quote:
+            return pos
+        pos += 1
+    return -1
