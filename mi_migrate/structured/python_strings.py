@@ -15,17 +15,20 @@ from collections.abc import Sequence
 from mi_migrate.structured.values import Value
 
 # a literal's closing quote, then (across line breaks, comments and `+`) another literal's opening quote
-_CANDIDATE = (
-    r"""[^"'\s\\]["'][ \t]*(?:\+[ \t]*)?(?:\#[^\n]*)?(?:\\?\r?\n[ \t]*(?:\#[^\n]*)?)*(?:\+[ \t]*)?"""
+_CANDIDATE = (  # starts at the quote (a two-character class the regex engine can skip to), checks behind it
+    r"""(?<=[^"'\s\\])["'][ \t]*(?:\+[ \t]*)?(?:\#[^\n]*)?(?:\\?\r?\n[ \t]*(?:\#[^\n]*)?)*(?:\+[ \t]*)?"""
     r"""[rRuU]?["'][^"'\s]"""
 )
+# A secret split over literals is only found if the joined text has an anchor a rule keys on.
+ANCHORS = (b"accountkey", b"sharedaccess", b"accesskey", b"sig=", b"password", b"pwd", b"secret", b"q~")
 CANDIDATE = re.compile(_CANDIDATE.encode())
 CANDIDATE_TEXT = re.compile(_CANDIDATE)
 
 
 def might_have(lower: bytes) -> bool:
-    """Cheap test on the file bytes: two string literals that touch, or are joined by `+`."""
-    return CANDIDATE.search(lower) is not None
+    """Cheap test on the file bytes: an anchor some rule needs, and two string literals that touch or are
+    joined by `+`."""
+    return any(anchor in lower for anchor in ANCHORS) and CANDIDATE.search(lower) is not None
 
 
 def extract(source: str, offsets: Sequence[int] | None = None, base_path: str = "") -> list[Value]:
