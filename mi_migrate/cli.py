@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
@@ -43,6 +44,22 @@ def _write(text: str, output: Path | None) -> None:
     tmp.replace(output)
 
 
+def _scan_selection(command: Callable[..., None]) -> Callable[..., None]:
+    """The options `scan` and `baseline` share: which configuration, rules and files, and how many workers."""
+    for option in reversed((
+        click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Use this pyproject.toml or .mi-migrate.toml instead of the nearest one."),
+        click.option("--select", multiple=True, help="Only these rule ids or prefixes (repeatable)."),
+        click.option("--ignore", multiple=True, help="Skip these rule ids or prefixes (repeatable)."),
+        click.option("--max-file-size", type=int, help="Skip files larger than this many bytes (default 2 MiB)."),
+        click.option("--jobs", type=int, default=0, help="Worker processes (default: one per CPU)."),
+        click.option("--no-third-party", is_flag=True,
+                     help="Do not run detect-secrets' detectors for non-Azure secrets."),
+    )):
+        command = option(command)
+    return command
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mi-migrate")
 def main() -> None:
@@ -58,13 +75,7 @@ def main() -> None:
               help="Lowest severity that makes the exit code 1 (default: fail-on in config, else error).")
 @click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path),
               help="Report only findings not in this baseline file.")
-@click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
-              help="Use this pyproject.toml or .mi-migrate.toml instead of the nearest one.")
-@click.option("--select", multiple=True, help="Only these rule ids or prefixes (repeatable).")
-@click.option("--ignore", multiple=True, help="Skip these rule ids or prefixes (repeatable).")
-@click.option("--max-file-size", type=int, help="Skip files larger than this many bytes (default 2 MiB).")
-@click.option("--jobs", type=int, default=0, help="Worker processes (default: one per CPU).")
-@click.option("--no-third-party", is_flag=True, help="Do not run detect-secrets' detectors for non-Azure secrets.")
+@_scan_selection
 @click.option("--history", is_flag=True,
               help="Scan the lines every commit added (all branches) instead of files; secrets only: the "
                    "Python-aware AZ2xx rules are working-tree only.")
@@ -112,13 +123,7 @@ def scan(paths: tuple[str, ...], fmt: str, output: Path | None, fail_on: str | N
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="File to write (default: baseline in config, else ROOT/.mi-migrate-baseline.json).")
-@click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
-              help="Use this pyproject.toml or .mi-migrate.toml instead of the nearest one.")
-@click.option("--select", multiple=True, help="Only these rule ids or prefixes (repeatable).")
-@click.option("--ignore", multiple=True, help="Skip these rule ids or prefixes (repeatable).")
-@click.option("--max-file-size", type=int, help="Skip files larger than this many bytes (default 2 MiB).")
-@click.option("--jobs", type=int, default=0, help="Worker processes (default: one per CPU).")
-@click.option("--no-third-party", is_flag=True, help="Do not run detect-secrets' non-Azure detectors.")
+@_scan_selection
 @click.option("--history", is_flag=True, help="Record the secrets git history holds (see `scan --history`).")
 @click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
 def baseline_command(paths: tuple[str, ...], output: Path | None, config: Path | None,

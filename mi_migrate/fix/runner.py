@@ -9,6 +9,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from mi_migrate.finding import Kind, Note
 from mi_migrate.fix.model import Change, FileFix, FixOptions
@@ -22,6 +23,7 @@ class FixResult:
     notes: list[Note] = field(default_factory=list)
     root: Path = Path(".")
     dependency_files: list[FileFix] = field(default_factory=list)
+    settings: Any = None  # the RepoSettings the rewrite read (the report derives values from the same)
 
     @property
     def changes(self) -> list[Change]:
@@ -159,8 +161,8 @@ def fix_paths(options: FixOptions) -> FixResult:
     from mi_migrate.fix.settings import RepoSettings, settings_root
 
     files, notes, root = flagged_files(options)
-    result = FixResult(notes=list(notes), root=root)
     settings = RepoSettings(settings_root(options.paths))
+    result = FixResult(notes=list(notes), root=root, settings=settings)
     for path, rel in files:
         if rel.endswith(".ipynb"):
             from mi_migrate.fix import notebooks

@@ -79,24 +79,27 @@ class RepoSettings:
         return values
 
     def _candidates(self) -> list[Path]:
+        """Settings files under the root, in priority order (per name, sorted, at most 20): one directory walk
+        that never enters .git or node_modules."""
+        import os
+
         names = (".env", ".env.local", ".env.development", "local.settings.json", "appsettings.json",
                  "appsettings.Development.json")
-        found: list[Path] = []
-        for name in names:
-            found.extend(sorted(self.root.glob(f"**/{name}"))[:20])
-        return [p for p in found if ".git" not in p.parts and "node_modules" not in p.parts]
+        by_name: dict[str, list[Path]] = {name: [] for name in names}
+        for directory, subdirs, files in os.walk(self.root):
+            subdirs[:] = [d for d in subdirs if d not in (".git", "node_modules")]
+            for name in files:
+                if name in by_name:
+                    by_name[name].append(Path(directory, name))
+        return [path for name in names for path in sorted(by_name[name])[:20]]
 
 
 def _dotenv_settings(text: str) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for line in text.splitlines():
-        match = re.match(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.\-]*)\s*=\s*(.*)$", line)
-        if match:
-            value = match.group(2).strip()
-            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-                value = value[1:-1]
-            values[match.group(1)] = value
-    return values
+    """name → value, read with the same parser `fix --configs` edits .env files with (quotes, `export`,
+    inline comments)."""
+    from mi_migrate.fix.configs import dotenv_items
+
+    return {name: value for _start, _end, name, value in dotenv_items(text)}
 
 
 def _json_settings(text: str) -> dict[str, str]:

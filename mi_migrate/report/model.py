@@ -126,7 +126,7 @@ def build(scan: Any, fix: Any, paths: tuple[str, ...], mode: str) -> dict[str, A
     from mi_migrate.fix import endpoints
     from mi_migrate.fix.settings import RepoSettings, settings_root
 
-    repo_settings = RepoSettings(settings_root(paths))
+    repo_settings = getattr(fix, "settings", None) or RepoSettings(settings_root(paths))
     by_entry: dict[str, Resource] = {}
     for entry, finding, change in pairs:
         resource = None

@@ -93,6 +93,21 @@ def forget_secret(node: cst.BaseExpression, planner: Planner) -> str | None:
     return value.name if isinstance(value, EnvRead) else None
 
 
+def known_value(node: cst.BaseExpression, planner: Planner) -> str | int | None:
+    """What an argument holds at fix time: an int or string literal (also through a once-assigned variable),
+    or the value the repository's settings files give an env read; None when unknown."""
+    if isinstance(node, cst.Integer):
+        return int(node.value)
+    value = resolve(node, planner.meta)
+    if isinstance(value, Variable):
+        value = value.value
+    if isinstance(value, Literal):
+        return value.value
+    if isinstance(value, EnvRead):
+        return planner.settings.get(value.name)
+    return None
+
+
 def keyword(name: str, value: cst.BaseExpression | str) -> cst.Arg:
     expression = cst.parse_expression(value) if isinstance(value, str) else value
     equal = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))

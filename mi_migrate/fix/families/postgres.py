@@ -21,11 +21,11 @@ from mi_migrate.fix.families.db_common import (
     forget_secret,
     has_star,
     keyword,
+    known_value,
     source_of,
     unknown_setting_reason,
 )
 from mi_migrate.fix.model import Change
-from mi_migrate.fix.values import EnvRead, Literal, Variable, resolve
 
 AZURE_PG_SUFFIX = ".postgres.database.azure.com"
 SCOPE = "https://ossrdbms-aad.database.windows.net/.default"
@@ -83,17 +83,6 @@ class Dsn:
         return " ".join(kept)
 
 
-def _literal(node: cst.BaseExpression, planner: Planner) -> str | None:
-    value = resolve(node, planner.meta)
-    if isinstance(value, Variable):
-        value = value.value
-    if isinstance(value, Literal):
-        return value.value
-    if isinstance(value, EnvRead):
-        return planner.settings.get(value.name)
-    return None
-
-
 def token_call(planner: Planner) -> cst.Call:
     if TOKEN_HELPER not in planner.module_names:
         credential = planner.credential(False).value
@@ -122,7 +111,7 @@ def plan_connect(site: CallSite, planner: Planner) -> Change | None:
         return None
     if has_star(site):
         return site.change("manual", reason="arguments are passed with * or **: cannot tell how it signs in")
-    host = _literal(kwargs["host"].value, planner) if "host" in kwargs else (dsn.host if dsn else None)
+    host = known_value(kwargs["host"].value, planner) if "host" in kwargs else (dsn.host if dsn else None)
     if not host:
         return site.change("manual", reason="the host is computed at run time or missing: cannot tell whether it "
                            "is Azure Database for PostgreSQL")
@@ -139,7 +128,7 @@ def plan_connect(site: CallSite, planner: Planner) -> Change | None:
     for arg in site.node.args:
         if arg is password_arg:
             args.append(arg.with_changes(keyword=cst.Name("password"), value=token))
-        elif arg.keyword is not None and arg.keyword.value == "sslmode" and _literal(arg.value, planner) in WEAK_SSL:
+        elif arg.keyword is not None and arg.keyword.value == "sslmode" and known_value(arg.value, planner) in WEAK_SSL:
             args.append(arg.with_changes(value=cst.SimpleString('"require"')))
         else:
             args.append(arg)
@@ -147,7 +136,7 @@ def plan_connect(site: CallSite, planner: Planner) -> Change | None:
         args.append(keyword("password", token))
     if "sslmode" not in kwargs and not (dsn and dsn.sslmode):
         args.append(keyword("sslmode", '"require"'))
-    user = _literal(kwargs["user"].value, planner) if "user" in kwargs else (dsn.user if dsn else None)
+    user = known_value(kwargs["user"].value, planner) if "user" in kwargs else (dsn.user if dsn else None)
     extra: dict[str, object] = {"requires": ["azure-identity"], "scope": SCOPE}
     if "user" not in kwargs and not (dsn and dsn.user):
         planner.add_import("os")

@@ -21,11 +21,11 @@ from mi_migrate.fix.families.db_common import (
     forget_secret,
     has_star,
     keyword,
+    known_value,
     source_of,
     unknown_setting_reason,
 )
 from mi_migrate.fix.model import Change
-from mi_migrate.fix.values import EnvRead, Literal, Variable, resolve
 
 AZURE_SUFFIXES = (".redis.cache.windows.net", ".redis.azure.net", ".redisenterprise.cache.azure.net")
 SCOPE = "https://redis.azure.com/.default"
@@ -71,19 +71,6 @@ def provider_expr(planner: Planner) -> cst.BaseExpression:
     return cst.parse_expression(f'create_from_default_azure_credential(("{SCOPE}",){extra})')
 
 
-def _literal(node: cst.BaseExpression, planner: Planner) -> str | int | None:
-    if isinstance(node, cst.Integer):
-        return int(node.value)
-    value = resolve(node, planner.meta)
-    if isinstance(value, Variable):
-        value = value.value
-    if isinstance(value, Literal):
-        return value.value
-    if isinstance(value, EnvRead):
-        return planner.settings.get(value.name)
-    return None
-
-
 def _change(site: CallSite, host: str, fields: dict[str, object], removed: list[str]) -> Change:
     notes = list(NOTES)
     if fields.get("setting"):
@@ -107,7 +94,7 @@ def plan_client(site: CallSite, planner: Planner) -> Change | None:
         return None
     if has_star(site):
         return site.change("manual", reason="arguments are passed with * or **: cannot tell how it signs in")
-    host = _literal(named["host"].value, planner) if "host" in named else None
+    host = known_value(named["host"].value, planner) if "host" in named else None
     if not isinstance(host, str):
         return site.change("manual", reason="the host is computed at run time or missing: cannot tell whether it "
                            "is Azure Cache for Redis")
