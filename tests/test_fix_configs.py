@@ -215,3 +215,20 @@ def test_report_lists_the_settings_to_delete(repo: Path) -> None:
     added = {(s["app"], s["name"]): s["value"] for s in report["settings"]["add"]}
     assert added[("fn", "AzureWebJobsStorage__accountName")] == "stfnorders"
     assert any(d["path"] == "fn/local.settings.json" for d in report["diffs"])
+
+
+def test_dotenv_empty_quoted_and_unterminated_values(tmp_path: Path) -> None:
+    """Empty values (`AZ_SUBSCRIPTION_ID=`) are in every .env template; they once crashed the parser."""
+    from mi_migrate.fix.configs import dotenv_items
+
+    text = 'AZ_SUBSCRIPTION_ID=\nEMPTY_QUOTED=""\nOPEN="abc\nAZURE_STORAGE_CONNECTION_STRING=' + STORAGE + "\n"
+    values = {name: value for _, _, name, value in dotenv_items(text)}
+    assert values["AZ_SUBSCRIPTION_ID"] == "" and values["EMPTY_QUOTED"] == "" and values["OPEN"] == "abc"
+    root = tmp_path / "repo"
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    (root / "app.py").write_text(APP)
+    (root / ".env").write_text(text.replace("AZURE_STORAGE_CONNECTION_STRING=", "AZURE_STORAGE_CONNECTION_STRING= "))
+    result = run(root)
+    assert (root / ".env").read_text().startswith("AZ_SUBSCRIPTION_ID=\nEMPTY_QUOTED=\"\"\n")
+    assert "AZURE_STORAGE_ACCOUNT_URL=" in (root / ".env").read_text()
+    assert not [n for n in result.notes if "Error" in n.message]

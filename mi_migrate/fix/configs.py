@@ -201,13 +201,20 @@ def json_items(text: str, kind: str) -> list[tuple[int, int, str, str]]:
     return out
 
 
+def _unquote(raw: str) -> str:
+    """A quoted .env value up to its closing quote (an unterminated quote runs to the end of the line)."""
+    end = raw.find(raw[0], 1)
+    return raw[1:end] if end != -1 else raw[1:].rstrip("\r\n")
+
+
 def dotenv_items(text: str) -> list[tuple[int, int, str, str]]:
     out, pos = [], 0
     for line in text.splitlines(keepends=True):
         match = DOTENV_LINE.match(line)
         if match and not line.lstrip().startswith("#"):
             raw = match.group(4)
-            value = re.sub(r"[ \t]+#.*$", "", raw).strip() if raw[:1] not in "'\"" else raw[1:raw.find(raw[0], 1)]
+            quoted = raw[:1] in ("'", '"')
+            value = _unquote(raw) if quoted else re.sub(r"[ \t]+#.*$", "", raw).strip()
             out.append((pos + match.start(2), pos + match.end(4), match.group(2), value))
         pos += len(line)
     return out
@@ -221,7 +228,7 @@ def render(kind: str, text: str, edit: Edit) -> str:
     newline = "\r\n" if text[edit.end:].startswith("\r\n") or "\r\n" in text[:edit.start] else "\n"
     if kind == ".env":
         raw = text[edit.start:edit.end].split("=", 1)[1].lstrip()
-        quote = raw[0] if raw[:1] in "'\"" else ""
+        quote = raw[0] if raw[:1] in ("'", '"') else ""
         sep = re.search(r"[ \t]*=[ \t]*", original).group(0)  # type: ignore[union-attr]
         comment = re.search(r"[ \t]+#.*$", raw)
         trailer = raw[raw.find(quote, 1) + 1:] if quote else (raw[comment.start():] if comment else "")
