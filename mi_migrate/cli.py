@@ -23,10 +23,14 @@ class Failure(click.ClickException):
 
 
 def _fail(exc: BaseException, debug: bool) -> NoReturn:
+    """One line naming the problem (a secret in the message is redacted); the traceback only with --debug."""
+    from mi_migrate.fix.runner import describe
+
     if debug:
         traceback.print_exc()
-    message = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
-    raise Failure(message)
+    known = isinstance(exc, OSError | ValueError)
+    message = describe(exc).split(": ", 1)[-1] if known and str(exc) else f"internal error: {describe(exc)}"
+    raise Failure(message) from None
 
 
 def _write(text: str, output: Path | None) -> None:
@@ -194,14 +198,14 @@ def fix_command(paths: tuple[str, ...], show_diff: bool, check: bool, credential
         raise click.UsageError("use either --client-id or --client-id-env, not both")
     options = FixOptions(paths=paths or (".",), credential=credential, client_id=client_id,  # type: ignore[arg-type]
                          client_id_env=client_id_env, keyvault_url_env=keyvault_url_env,
-                         write=not (show_diff or check), configs=configs, config=config)
+                         write=not (show_diff or check), configs=configs, config=config, debug=debug)
     try:
         result = fix_paths(options)
         if report_path is not None:
             from mi_migrate.report import write_report
 
             write_report(report_path, options, fix_result=result)
-    except (OSError, ValueError) as exc:
+    except Exception as exc:  # one line and exit 2, never a traceback (unless --debug); nothing was written
         _fail(exc, debug)
     if show_diff:
         from mi_migrate.redact import redact_secrets
@@ -211,7 +215,9 @@ def fix_command(paths: tuple[str, ...], show_diff: bool, check: bool, credential
         click.echo(f"{note.path}: {note.message}", err=True)
     for change in result.changes:
         if change.status == "manual":
-            click.echo(f"{change.path}:{change.line}: manual: {change.client}: {change.reason}", err=True)
+            cell = change.extra.get("cell")
+            place = f"{change.path}[cell {cell + 1}]" if isinstance(cell, int) else change.path
+            click.echo(f"{place}:{change.line}: manual: {change.client}: {change.reason}", err=True)
     code_changes = [c for c in result.changes if c.family != "configuration"]
     rewritten = sum(1 for c in code_changes if c.status == "rewritten")
     manual = sum(1 for c in code_changes if c.status == "manual")
@@ -245,11 +251,11 @@ def report_command(paths: tuple[str, ...], fmt: str | None, output: Path | None,
     from mi_migrate.report.render import format_for
 
     options = FixOptions(paths=paths or (".",), credential=credential, client_id_env=client_id_env,  # type: ignore[arg-type]
-                         write=False, config=config)
+                         write=False, config=config, debug=debug)
     try:
         chosen = fmt or (format_for(str(output)) if output is not None else "md")
         _write(render_report(options, chosen, history=history), output)
-    except (OSError, ValueError) as exc:
+    except Exception as exc:  # one line and exit 2, never a traceback (unless --debug)
         _fail(exc, debug)
     if output is not None:
         click.echo(f"wrote the {chosen} report to {output}", err=True)

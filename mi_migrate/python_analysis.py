@@ -121,11 +121,53 @@ def parse(rel_path: str, text: str) -> tuple[ast.Module | None, Note | None]:
             warnings.simplefilter("ignore")  # invalid escape sequences etc. must not print
             return ast.parse(text, filename=rel_path), None
     except SyntaxError as exc:
+        blanked = _blank_fstrings(text) if "f-string" in (exc.msg or "") else None
+        if blanked is not None:
+            tree, _ = parse(rel_path, blanked)
+            if tree is not None:
+                return tree, None
         return None, Note(rel_path, f"not parsed as Python: {exc.msg} (line {exc.lineno})")
     except (RecursionError, MemoryError):
         return None, Note(rel_path, "not parsed as Python: nesting too deep")
     except ValueError as exc:
         return None, Note(rel_path, f"not parsed as Python: {exc}")
+
+
+def _blank_fstrings(text: str) -> str | None:
+    """Python 3.12 f-strings (PEP 701: nested quotes) do not parse on 3.11. libcst reads them; each one becomes
+    a blank string literal of the same extent, so every other node keeps its line and column. Their value is
+    computed at run time anyway, so nothing the analysis looks for is lost."""
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    try:
+        wrapper = MetadataWrapper(cst.parse_module(text))
+    except (cst.ParserSyntaxError, RecursionError):
+        return None
+    spans: list[tuple[int, int, int, int]] = []
+
+    class Collect(cst.CSTVisitor):
+        METADATA_DEPENDENCIES = (PositionProvider,)
+
+        def visit_FormattedString(self, node: cst.FormattedString) -> bool:
+            pos = self.get_metadata(PositionProvider, node)
+            spans.append((pos.start.line, pos.start.column, pos.end.line, pos.end.column))
+            return False
+
+    wrapper.visit(Collect())
+    lines = text.splitlines(keepends=True)
+    for start_line, start_col, end_line, end_col in reversed(spans):
+        first, last = lines[start_line - 1], lines[end_line - 1]
+        if start_line == end_line:
+            lines[start_line - 1] = first[:start_col] + '"' + " " * (end_col - start_col - 2) + '"' + last[end_col:]
+            continue
+        body = [first[:start_col] + '"""' + " " * max(0, len(first.rstrip("\r\n")) - start_col - 3)
+                + first[len(first.rstrip("\r\n")):]]
+        body += [" " * len(line.rstrip("\r\n")) + line[len(line.rstrip("\r\n")):]
+                 for line in lines[start_line:end_line - 1]]
+        body.append(" " * max(0, end_col - 3) + '"""' + last[end_col:])
+        lines[start_line - 1:end_line] = body
+    return "".join(lines)
 
 
 def analyze(

@@ -20,6 +20,7 @@ class FixOptions:
     configs: bool = False  # also rewrite local.settings.json, .env, appsettings*.json (fix --configs)
     config: Path | None = None
     jobs: int = 0
+    debug: bool = False  # let internal errors propagate (with their traceback) instead of becoming notes
 
 
 @dataclass(frozen=True)

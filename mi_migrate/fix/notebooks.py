@@ -115,7 +115,8 @@ def fix_notebook(path: Path, rel: str, options: FixOptions, settings: object) ->
         line += body.count("\n")
     if not included:
         return None
-    fix = fix_source(rel, "".join(pieces), options, settings)
+    fix = fix_source(rel, "".join(pieces), options, settings, notebook=True,
+                     where=lambda line: _cell_place(line, included))
     result = FileFix(rel, original, error=fix.error)
     result.changes = [_cell_change(c, included) for c in fix.changes]
     if not fix.changed or fix.updated is None:
@@ -149,3 +150,14 @@ def _cell_change(change: Change, included: list[tuple[int, int, bool]]) -> Chang
     offset = first - 1
     return replace(change, line=change.line - offset, end_line=change.end_line - offset,
                    extra={**change.extra, "cell": cell})
+
+
+def _cell_place(line: int | None, included: list[tuple[int, int, bool]]) -> str:
+    """A line of the joined module as "cell N, line M" (cells counted from 1, as Jupyter shows them)."""
+    if line is None:
+        return ""
+    cell, first = included[0][0], included[0][1]
+    for index, start, _ in included:
+        if start <= line:
+            cell, first = index, start
+    return f"cell {cell + 1}, line {line - first + 1}"

@@ -5,13 +5,13 @@ again before it is kept; writes are atomic and keep the file's mode, encoding, B
 from __future__ import annotations
 
 import difflib
-import os
-import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mi_migrate.finding import Kind, Note
+from mi_migrate.fix import transaction
 from mi_migrate.fix.model import Change, FileFix, FixOptions
 
 CODE_SUFFIXES = (".py", ".pyw")
@@ -65,21 +65,14 @@ def read_source(path: Path) -> tuple[str, str, bool]:
 
 
 def write_atomic(path: Path, text: str, encoding: str = "utf-8", bom: bool = False) -> None:
-    """Write to a temporary file in the same directory, keep the mode, then rename over the original."""
+    """Atomic write keeping the mode; inside `fix_paths` it is staged and written with every other file at the end
+    (mi_migrate.fix.transaction), so a run that stops part-way leaves the tree as it was."""
     data = (b"\xef\xbb\xbf" if bom else b"") + text.encode(encoding)
-    mode = path.stat().st_mode & 0o7777 if path.exists() else None
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".mi-migrate.tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    pending = transaction.active()
+    if pending is not None:
+        pending.stage(path, data)
+    else:
+        transaction.replace_file(path, data)
 
 
 def flagged_files(options: FixOptions) -> tuple[list[tuple[Path, str]], list[Note], Path]:
@@ -116,12 +109,15 @@ def _mentions_azure(path: Path, max_size: int) -> bool:
     return b"azure" in data and b"import" in data
 
 
-def fix_source(rel: str, text: str, options: FixOptions, settings: object) -> FileFix:
-    """Rewrite one module's text; a failure to parse (before or after) leaves the file alone with a reason."""
+def fix_source(rel: str, text: str, options: FixOptions, settings: object, *, notebook: bool = False,
+               where: Callable[[int | None], str] | None = None) -> FileFix:
+    """Rewrite one module's text; a failure to parse (before or after) leaves the file alone with a reason.
+    `where` names a line of `text` for messages (a notebook's cell)."""
     import libcst as cst
 
     from mi_migrate.fix.codemod import transform
     from mi_migrate.fix.families import all_targets
+    from mi_migrate.fix.syntax import rewrite_problem
 
     fix = FileFix(rel, text)
     try:
@@ -132,15 +128,17 @@ def fix_source(rel: str, text: str, options: FixOptions, settings: object) -> Fi
     except RecursionError:
         fix.error = "nesting too deep to rewrite; left unchanged"
         return fix
+    changes = [_with_path(c, rel) for c in changes]
     if updated != text:
-        try:
-            compile(updated, rel, "exec", dont_inherit=True)
-        except SyntaxError as exc:  # never write code that does not parse
-            fix.error = f"the rewrite did not compile ({exc.msg}); left unchanged"
-            fix.changes = [_as_manual(c, "the automatic rewrite failed to compile") for c in changes]
+        problem = rewrite_problem(text, updated, notebook=notebook)
+        if problem is not None:  # never write code that does not parse
+            place = where(problem.line) if where else (f"line {problem.line}" if problem.line else "")
+            detail = f"{problem.message}, {place}" if place else problem.message
+            fix.error = f"the rewrite would not parse ({detail}); left unchanged"
+            fix.changes = [_as_manual(c, "the automatic rewrite would not parse") for c in changes]
             return fix
         fix.updated = updated
-    fix.changes = [_with_path(c, rel) for c in changes]
+    fix.changes = changes
     return fix
 
 
@@ -157,43 +155,83 @@ def _as_manual(change: Change, reason: str) -> Change:
 
 
 def fix_paths(options: FixOptions) -> FixResult:
-    """Plan (and, when options.write, apply) the rewrites under options.paths."""
+    """Plan every rewrite under options.paths, then (when options.write) write them all or none."""
+    with transaction.WriteTransaction() as pending:
+        result = plan_fixes(options)
+        if options.write:
+            pending.commit()
+    return result
+
+
+def plan_fixes(options: FixOptions) -> FixResult:
+    """Every file's rewrite; writes go through `write_atomic`, which only stages them inside `fix_paths`.
+    A file that fails in an unforeseen way becomes a note and is left unchanged; the run goes on."""
     from mi_migrate.fix.settings import RepoSettings, settings_root
 
     files, notes, root = flagged_files(options)
     settings = RepoSettings(settings_root(options.paths))
     result = FixResult(notes=list(notes), root=root, settings=settings)
     for path, rel in files:
-        if rel.endswith(".ipynb"):
-            from mi_migrate.fix import notebooks
-
-            fix = notebooks.fix_notebook(path, rel, options, settings)
-            if fix is not None:
-                if fix.error:
-                    result.notes.append(Note(rel, fix.error))
-                result.files.append(fix)
-            continue
         try:
-            text, encoding, bom = read_source(path)
-        except (OSError, UnicodeDecodeError, LookupError) as exc:
-            result.notes.append(Note(rel, f"not rewritten: cannot read as text ({exc.__class__.__name__})"))
+            fix = _fix_file(path, rel, options, settings, result.notes)
+        except Exception as exc:  # one file must not stop the run, nor be half-handled
+            if options.debug:
+                raise
+            result.notes.append(Note(rel, f"not rewritten: internal error ({describe(exc)}); left unchanged"))
             continue
-        fix = fix_source(rel, text, options, settings)
-        if fix.error:
-            result.notes.append(Note(rel, fix.error))
-        result.files.append(fix)
-        if fix.changed and options.write:
-            write_atomic(path, fix.updated or "", encoding, bom)
+        if fix is not None:
+            result.files.append(fix)
     if any(f.changed for f in result.files):
         from mi_migrate.fix import dependencies
 
         rewritten = [c for f in result.files if f.changed for c in f.changes]
-        result.dependency_files = dependencies.ensure(root, rewritten, write=options.write)
+        try:
+            result.dependency_files = dependencies.ensure(root, rewritten, write=options.write)
+        except Exception as exc:
+            if options.debug:
+                raise
+            result.notes.append(Note(str(root), f"dependency files not updated: internal error ({describe(exc)})"))
         result.notes.extend(Note(f.path, f.error) for f in result.dependency_files if f.error)
     if options.configs:  # fix --configs: settings files follow the code (mi_migrate.fix.configs)
         from mi_migrate.fix.configs import fix_configs
 
-        config_fixes, config_notes = fix_configs(options.paths, result.changes, options.write, root)
+        try:
+            config_fixes, config_notes = fix_configs(options.paths, result.changes, options.write, root)
+        except Exception as exc:
+            if options.debug:
+                raise
+            config_fixes, config_notes = [], [Note(str(root), f"settings files not rewritten: internal error "
+                                                             f"({describe(exc)})")]
         result.files.extend(config_fixes)
         result.notes.extend(config_notes)
     return result
+
+
+def _fix_file(path: Path, rel: str, options: FixOptions, settings: object, notes: list[Note]) -> FileFix | None:
+    if rel.endswith(".ipynb"):
+        from mi_migrate.fix import notebooks
+
+        fix = notebooks.fix_notebook(path, rel, options, settings)
+        if fix is not None and fix.error:
+            notes.append(Note(rel, fix.error))
+        return fix
+    try:
+        text, encoding, bom = read_source(path)
+    except (OSError, UnicodeDecodeError, LookupError, SyntaxError) as exc:
+        notes.append(Note(rel, f"not rewritten: cannot read as text ({exc.__class__.__name__})"))
+        return None
+    fix = fix_source(rel, text, options, settings)
+    if fix.error:
+        notes.append(Note(rel, fix.error))
+    if fix.changed and options.write:
+        write_atomic(path, fix.updated or "", encoding, bom)
+    return fix
+
+
+def describe(exc: BaseException) -> str:
+    """An exception as one short line: its class and first message line, never a traceback."""
+    from mi_migrate.redact import redact_secrets
+
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    text = redact_secrets(text[:300])  # a message may quote the value that failed: never print a secret
+    return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__
