@@ -58,6 +58,35 @@ def strip_query(url: str) -> str:
     return urlunsplit((split.scheme, split.netloc, split.path, "", ""))
 
 
+LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "host.docker.internal", "azurite"})
+ENDPOINT_KEYS = ("blobendpoint", "queueendpoint", "tableendpoint", "fileendpoint", "endpoint", "accountendpoint",
+                 "hostname")
+
+
+def local_reason(value: str) -> str | None:
+    """Why a connection string or URL must keep its key: emulators (Azurite, the Service Bus / Event Hubs and
+    Cosmos DB emulators) take only their well-known key, and Azure SDKs refuse to send a bearer token over plain
+    HTTP. None for an endpoint a token credential can reach."""
+    compact = value.lower().replace(" ", "")
+    if "usedevelopmentstorage=true" in compact:
+        return "the emulator connection string (UseDevelopmentStorage=true) has no managed identity"
+    if "usedevelopmentemulator=true" in compact:
+        return "the emulator connection string (UseDevelopmentEmulator=true) has no managed identity"
+    if "devstoreaccount1" in compact:
+        return "Azurite's account (devstoreaccount1) takes only its well-known key"
+    values = parts(value) if "=" in value and ";" in value else {}
+    urls = [values[k] for k in ENDPOINT_KEYS if values.get(k)] or ([value] if "://" in value else [])
+    for url in urls:
+        host = (urlsplit(url if "://" in url else "sb://" + url).hostname or "").lower()
+        if host in LOOPBACK or host.endswith(".localhost"):
+            return f"{host} is a local emulator, which takes only its key"
+        if url.lower().startswith("http://"):
+            return "a token credential needs HTTPS, and the endpoint is http://"
+    if values.get("defaultendpointsprotocol", "").lower() == "http":
+        return "a token credential needs HTTPS, and the connection string says DefaultEndpointsProtocol=http"
+    return None
+
+
 def derive(kind: str, connection_string: str) -> dict[str, str]:
     """What a family needs from a connection string: endpoint (always), and entity/resource names."""
     values = parts(connection_string)

@@ -16,7 +16,7 @@ import libcst as cst
 from libcst.metadata import ParentNodeProvider, ScopeProvider
 
 from mi_migrate.fix.codemod import CallSite, Planner, Target
-from mi_migrate.fix.endpoints import derive, strip_query
+from mi_migrate.fix.endpoints import derive, local_reason, strip_query
 from mi_migrate.fix.model import Change
 from mi_migrate.fix.settings import new_setting_name
 from mi_migrate.fix.values import EnvRead, Literal, Unknown, Variable, resolve, string_node, with_setting_name
@@ -72,8 +72,9 @@ def endpoint_for(
     fields: dict[str, Any] = {}
     derived: dict[str, str] = {}
     if isinstance(value, Literal):
-        if "usedevelopmentstorage=true" in value.value.lower().replace(" ", ""):
-            return "the emulator connection string (UseDevelopmentStorage=true) has no managed identity"
+        local = local_reason(value.value)
+        if local:
+            return local
         derived = {"endpoint": strip_query(value.value)} if is_url else derive(kind, value.value)
         if not derived.get("endpoint"):
             return "the connection string names no endpoint"
@@ -86,6 +87,10 @@ def endpoint_for(
         expression = with_setting_name(value, new_name)
         fields.update(old_setting=value.name, setting=new_name)
         old_value = planner.settings.get(value.name)
+        local = local_reason(old_value) if old_value else None
+        if local:
+            return (f"the setting {value.name} holds a local connection here ({local}); the code can move once the "
+                    "setting names an Azure endpoint")
         if old_value:
             derived = {"endpoint": strip_query(old_value)} if is_url else derive(kind, old_value)
             if derived.get("endpoint"):
