@@ -1,4 +1,5 @@
-"""`fix --configs`: rewrite local.settings.json, .env files and appsettings*.json to identity-based settings.
+"""`fix --configs`: rewrite local.settings.json, .env files, appsettings*.json and web.config / app.config to
+identity-based settings.
 
 A round-trip editor: each setting is replaced at its exact span (key through value), so formatting, comments, key
 order, indentation and line endings stay; nothing is loaded and dumped. Names and values come from
@@ -8,6 +9,9 @@ order, indentation and line endings stay; nothing is loaded and dumped. Names an
     `<Conn>__fullyQualifiedNamespace`, `<Conn>__accountEndpoint`.
 Values are derived from the file's own old connection string (endpoints only, never the key). Emulator values stay,
 and a setting some code still reads with a key (a manual step) is left alone. Rewriting twice changes nothing.
+In the .NET files (appsettings*.json, web.config, app.config) Azure SQL connection strings with a password are
+edited in place to Microsoft Entra sign-in (mi_migrate.fix.sql_settings); .env and local.settings.json values are
+left to the code fix, since Python drivers take a token instead of an `Authentication=` keyword.
 """
 
 from __future__ import annotations
@@ -20,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mi_migrate.finding import Note
-from mi_migrate.fix import endpoints
-from mi_migrate.fix.model import Change, FileFix
+from mi_migrate.fix import endpoints, sql_settings
+from mi_migrate.fix.model import Change, FileFix, FixOptions
 
 SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", "build", "dist", ".mypy_cache"}
 FAMILY_KIND = {
@@ -33,6 +37,8 @@ SUFFIX_KIND = {"__blobServiceUri": "blob", "__queueServiceUri": "queue", "__tabl
                "__fullyQualifiedNamespace": "servicebus", "__accountEndpoint": "cosmos"}
 JSON_MEMBER = re.compile(r'"((?:[^"\\\n]|\\.)*)"(\s*:\s*)"((?:[^"\\\n]|\\.)*)"')
 DOTENV_LINE = re.compile(r"^([ \t]*(?:export[ \t]+)?)([A-Za-z_][A-Za-z0-9_.\-]*)([ \t]*=[ \t]*)(.*?)(\r?\n?)$")
+XML_CONFIG = re.compile(r"(?:web|app)(?:\.[\w-]+)?\.config", re.IGNORECASE)  # Web.Release.config transforms too
+SQL_KINDS = ("appsettings.json", "xml")
 EMULATOR = re.compile(r"usedevelopmentstorage=true|devstoreaccount1|127\.0\.0\.1|localhost|usedevelopmentemulator",
                       re.IGNORECASE)
 
@@ -55,6 +61,8 @@ def file_kind(name: str) -> str | None:
         return ".env"
     if name.startswith("appsettings") and name.endswith(".json"):
         return "appsettings.json"
+    if XML_CONFIG.fullmatch(name):
+        return "xml"
     return None
 
 
@@ -242,7 +250,7 @@ def render(kind: str, text: str, edit: Edit) -> str:
     return joiner.join(pieces)
 
 
-def fix_config(path: Path, rel: str, changes: list[Change]) -> FileFix | None:
+def fix_config(path: Path, rel: str, changes: list[Change], options: FixOptions | None = None) -> FileFix | None:
     """The rewrite of one settings file (None when it is not one); FileFix.error when it cannot be read."""
     kind = file_kind(path.name)
     if kind is None:
@@ -252,22 +260,39 @@ def fix_config(path: Path, rel: str, changes: list[Change]) -> FileFix | None:
         text = data[3:].decode("utf-8") if data.startswith(b"\xef\xbb\xbf") else data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         fix = FileFix(rel, "")
+        if kind == "xml" and isinstance(exc, UnicodeDecodeError) and not any(
+                suffix.encode() in data for suffix in sql_settings.AZURE_SQL_SUFFIXES):
+            return fix  # a web.config in another encoding with no Azure SQL host: nothing to say
         fix.error = f"settings not rewritten: cannot read as UTF-8 ({exc.__class__.__name__})"
         return fix
     fix = FileFix(rel, text)
-    items = dotenv_items(text) if kind == ".env" else json_items(text, kind)
+    items = dotenv_items(text) if kind == ".env" else [] if kind == "xml" else json_items(text, kind)
     edits = plan(kind, items, changes)
-    if not edits:
+    sql_edits = [_unless_visible(text, *found) for found in sql_plan(kind, text, items, edits, rel, options)]
+    fix.changes.extend(change for _, _, _, change in sql_edits if change.status != "rewritten")
+    sql_edits = [edit for edit in sql_edits if edit[3].status == "rewritten"]
+    if not edits and not sql_edits:
         return fix
+    replacements = [(e.start, e.end, render(kind, text, e) if e.new else None) for e in edits]
+    replacements += [(start, end, raw) for start, end, raw, _ in sql_edits]
     updated = text
-    for edit in sorted(edits, key=lambda e: e.start, reverse=True):
-        if not edit.new:  # delete the whole line
-            line_start = updated.rfind("\n", 0, edit.start) + 1
-            line_end = updated.find("\n", edit.end)
+    for start, end, new in sorted(replacements, key=lambda r: r[0], reverse=True):
+        if new is None:  # delete the whole line
+            line_start = updated.rfind("\n", 0, start) + 1
+            line_end = updated.find("\n", end)
             updated = updated[:line_start] + (updated[line_end + 1:] if line_end != -1 else "")
             continue
-        updated = updated[:edit.start] + render(kind, text, edit) + updated[edit.end:]
-    if kind != ".env":
+        updated = updated[:start] + new + updated[end:]
+    if kind == "xml":
+        from mi_migrate.structured.values import ParseFailure
+        from mi_migrate.structured.xml_config import check
+
+        try:
+            check(updated)
+        except ParseFailure:  # the original parsed (sql_plan read it): never break it
+            fix.error = "settings not rewritten: the edit would not parse as XML"
+            return fix
+    elif kind != ".env":
         try:
             json.loads(updated)
         except ValueError:
@@ -285,7 +310,114 @@ def fix_config(path: Path, rel: str, changes: list[Change]) -> FileFix | None:
             notes=tuple(f"also set {name}={value}" for name, value in edit.new[1:]),
             extra={"file_kind": kind, "delete_settings": [edit.old], "settings": dict(edit.new)},
         ))
+    fix.changes.extend(change for _, _, _, change in sql_edits)
+    fix.changes.sort(key=lambda c: c.line)
     return fix
+
+
+def sql_plan(kind: str, text: str, items: list[tuple[int, int, str, str]], edits: list[Edit], rel: str,
+             options: FixOptions | None = None) -> list[tuple[int, int, str, Change, list[str]]]:
+    """(start, end, new raw text, Change, removed passwords) for each Azure SQL connection string with a password
+    in a .NET settings file: the value's raw span only, so the rest of the member/attribute and the file's escaping
+    stay. The passwords are only for _unless_visible; they never go into the Change."""
+    if kind not in SQL_KINDS:
+        return []
+    options = options or FixOptions()
+    out: list[tuple[int, int, str, Change, list[str]]] = []
+    if kind == "xml":
+        from mi_migrate.structured.values import ParseFailure
+        from mi_migrate.structured.xml_config import extract
+
+        try:
+            values = extract(text)
+        except (ParseFailure, RecursionError):
+            return []
+        for value in values:
+            if value.encoding or "=" not in value.text:
+                continue
+            found = sql_settings.plan(value.text, options)
+            if found is None:
+                continue
+            raw = text[value.start:value.end]
+            offsets = [value.file_offset(i) - value.start for i in range(len(value.text))] + [len(raw)]
+            before = text[value.start - 1:value.start]
+            if text[max(0, value.start - 9):value.start] == "<![CDATA[":
+                encode = str
+            else:
+                quote = before if before in ("'", '"') and text[value.end:value.end + 1] == before else ""
+                encode = sql_settings.xml_encode(quote)
+            tag = text[text.rfind("<", 0, value.start):text.find(">", value.end) + 1]
+            provider = re.search(r"""\sproviderName\s*=\s*["']([^"']*)""", tag)
+            named = re.search(r"\[@(?:name|key)='([^']*)'\](?:/value)?$", value.key_path)
+            name = named.group(1) if named else value.key_path
+            new_raw = sql_settings.splice(found, raw, offsets, encode)
+            if encode is str and "]]>" in new_raw:
+                continue
+            out.append((value.start, value.end, new_raw, _sql_change(
+                found, text, value.start, value.end, rel, kind, name, value.text, options,
+                provider.group(1) if provider else None), found.passwords))
+        return out
+    taken = [(e.start, e.end) for e in edits]
+    for start, end, name, value in items:
+        if "=" not in value or any(s < end and start < e for s, e in taken):
+            continue
+        found = sql_settings.plan(value, options)
+        member = JSON_MEMBER.match(text, start) if found is not None else None
+        if found is None or member is None:
+            continue
+        raw = member.group(3)
+        decoded, offsets = sql_settings.json_decode(raw)
+        if decoded != value:
+            continue
+        new_raw = sql_settings.splice(found, raw, offsets, sql_settings.json_encode)
+        out.append((member.start(3), member.end(3), new_raw, _sql_change(
+            found, text, member.start(3), member.end(3), rel, kind, name, value, options), found.passwords))
+    return out
+
+
+def _unless_visible(text: str, start: int, end: int, new_raw: str, change: Change,
+                    passwords: list[str]) -> tuple[int, int, str, Change]:
+    """A rewrite whose removed lines `fix --diff` could not show redacted (a password quoted as `&quot;…;&quot;`
+    or `\\"…;\\"` that the text scan does not recognise) becomes a manual step: the diff must never quote one."""
+    from dataclasses import replace
+
+    from mi_migrate.redact import redact_secrets
+
+    if change.status != "rewritten":
+        return start, end, new_raw, change
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    lines = text[line_start:line_end if line_end != -1 else len(text)]
+    shown = redact_secrets("".join(f"-{line}\n" for line in lines.splitlines()))
+    if not any(password in shown for password in passwords):
+        return start, end, new_raw, change
+    keys = "/".join(change.extra.get("removed_keys", []))
+    step = (f"{change.setting}: remove {keys} and add Authentication={change.extra.get('authentication')} by hand: "
+            "the password is quoted in a way the redaction of `fix --diff` cannot hide, so it is not rewritten "
+            "automatically")
+    return start, end, new_raw, replace(change, status="manual", reason=step, setting=None, setting_value=None,
+                                        extra={"file_kind": change.extra.get("file_kind"),
+                                               "setting_name": change.setting})
+
+
+def _sql_change(found: sql_settings.Plan, text: str, start: int, end: int, rel: str, kind: str, name: str,
+                value: str, options: FixOptions, provider: str | None = None) -> Change:
+    """The Change for one Azure SQL connection string: names, host and the new (passwordless) value only."""
+    line, end_line = text.count("\n", 0, start) + 1, text.count("\n", 0, end) + 1
+    client = "ODBC driver" if found.odbc else "Microsoft.Data.SqlClient"
+    common = {"path": rel, "line": line, "end_line": end_line, "family": "configuration", "client": client,
+              "service": "sql", "endpoint": found.host, "resource": found.host.split(".")[0]}
+    if found.status != "rewritten":
+        return Change(**common, status="manual", reason=f"{name}: {found.reason}",  # type: ignore[arg-type]
+                      extra={"file_kind": kind, "setting_name": name})
+    new_value = sql_settings.rewritten_text(found, value)
+    removed = [value[seg.start:seg.end].split("=", 1)[0].strip() for i, seg in enumerate(found.segments)
+               if i in found.drop]
+    return Change(**common, status="rewritten", setting=name, setting_value=new_value,  # type: ignore[arg-type]
+                  notes=sql_settings.notes(found, options, provider),
+                  extra={"file_kind": kind, "delete_settings": [], "settings": {name: new_value},
+                         "authentication": found.authentication, "database": found.database,
+                         "removed_keys": removed})
 
 
 def _parses(text: str) -> bool:
@@ -296,14 +428,15 @@ def _parses(text: str) -> bool:
     return True
 
 
-def fix_configs(paths: Iterable[str], changes: list[Change], write: bool,
-                root: Path | None = None) -> tuple[list[FileFix], list[Note]]:
-    """Rewrite every settings file under `paths`; writes atomically (keeping BOM and mode) when `write`."""
+def fix_configs(paths: Iterable[str], changes: list[Change], write: bool, root: Path | None = None,
+                options: FixOptions | None = None) -> tuple[list[FileFix], list[Note]]:
+    """Rewrite every settings file under `paths`; writes atomically (keeping BOM and mode) when `write`.
+    `options` chooses the identity Azure SQL connection strings sign in with (default: DefaultAzureCredential)."""
     from mi_migrate.fix.runner import write_atomic
 
     fixes, notes = [], []
     for path, rel in config_files(paths, root):
-        fix = fix_config(path, rel, changes)
+        fix = fix_config(path, rel, changes, options)
         if fix is None:
             continue
         if fix.error:
