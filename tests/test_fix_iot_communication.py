@@ -170,7 +170,7 @@ def test_communication_async_literal_and_keywords(tmp_path):
      "port"),
     ("from azure.communication.sms import SmsClient\n\ndef make(conn):\n"
      "    return SmsClient.from_connection_string(conn)\n",
-     "not a simple assignment"),
+     "is a parameter"),
 ])
 def test_left_manual(tmp_path, code, reason):
     updated, changes = rewrite(code, tmp_path)

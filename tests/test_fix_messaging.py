@@ -240,7 +240,7 @@ def test_async_consumer_positional_group_becomes_keyword(tmp_path):
      'SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;")\n',
      "emulator"),
     ("from azure.servicebus import ServiceBusClient\n\ndef make(conn):\n"
-     "    return ServiceBusClient.from_connection_string(conn)\n", "not a simple assignment"),
+     "    return ServiceBusClient.from_connection_string(conn)\n", "is a parameter"),
 ])
 def test_left_manual(tmp_path, code, reason):
     updated, changes = rewrite(code, tmp_path)

@@ -83,7 +83,8 @@ class Planner(cst.CSTVisitor):
         self.imports: list[tuple[str, str]] = []
         self.unused_candidates: list[tuple[str, str]] = []
         self.variable_uses: dict[int, tuple[Variable, int]] = {}  # id(assign) → (variable, rewritten uses)
-        self.variable_changes: dict[int, list[int]] = {}  # id(assign) → indexes into changes
+        # id(assign) → (index into changes, the Variable as that call saw it: its `kept` note is per call)
+        self.variable_changes: dict[int, list[tuple[int, Variable]]] = {}
         self.module_names: set[str] = set()
         self.extra_statements: list[str] = []  # helper code inserted after the credential (SQL token, ...)
         self.call_operations: dict[str, set[str]] = {}
@@ -168,7 +169,7 @@ class Planner(cst.CSTVisitor):
         key = id(variable.assign)
         _, count = self.variable_uses.get(key, (variable, 0))
         self.variable_uses[key] = (variable, count + 1)
-        self.variable_changes.setdefault(key, []).append(len(self.changes))  # the change being planned
+        self.variable_changes.setdefault(key, []).append((len(self.changes), variable))  # the change being planned
 
     def add_helper(self, code: str) -> None:
         if code not in self.extra_statements:
@@ -278,12 +279,15 @@ def _remove_assignments(planner: Planner) -> None:
     from dataclasses import replace
 
     for key, (variable, rewritten) in planner.variable_uses.items():
-        if rewritten >= variable.other_uses + 1 and isinstance(variable.statement, cst.SimpleStatementLine):
+        kept = any(seen.kept for _, seen in planner.variable_changes.get(key, ()))
+        used_up = rewritten >= variable.other_uses + 1
+        if used_up and isinstance(variable.statement, cst.SimpleStatementLine) and not kept:
             planner.replace(variable.statement, cst.RemovalSentinel.REMOVE)
             continue
         why = "is still used elsewhere" if rewritten < variable.other_uses + 1 else "is not a plain assignment"
-        note = f"`{variable.name}` {why}, so its assignment was kept: remove the connection string once unused"
-        for index in planner.variable_changes.get(key, ()):
+        default = f"`{variable.name}` {why}, so its assignment was kept: remove the connection string once unused"
+        for index, seen in planner.variable_changes.get(key, ()):
+            note = seen.kept or default
             if index < len(planner.changes) and planner.changes[index].status == "rewritten":
                 change = planner.changes[index]
                 planner.changes[index] = replace(change, notes=(*change.notes, note))

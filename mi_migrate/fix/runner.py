@@ -196,7 +196,7 @@ def plan_fixes(options: FixOptions) -> FixResult:
         from mi_migrate.fix.configs import fix_configs
 
         try:
-            config_fixes, config_notes = fix_configs(options.paths, result.changes, options.write, root)
+            config_fixes, config_notes = fix_configs(options.paths, result.changes, options.write, root, options)
         except Exception as exc:
             if options.debug:
                 raise

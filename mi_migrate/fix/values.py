@@ -38,6 +38,7 @@ class Variable:
     value: Literal | EnvRead
     other_uses: int  # accesses besides the one being rewritten
     statement: cst.CSTNode | None = None  # the line holding the assignment (removed once nothing uses it)
+    kept: str | None = None  # why the assignment must stay even when this call was its only use (a note)
 
 
 @dataclass(frozen=True)
@@ -87,14 +88,31 @@ def resolve(node: cst.BaseExpression, get_metadata: object) -> Value:
     read = env_read(node, get_metadata)
     if read is not None:
         return read
+    if isinstance(node, cst.BooleanOperation) and isinstance(node.operator, cst.Or):
+        from mi_migrate.fix.value_flows import or_fallback
+
+        return or_fallback(node, get_metadata)
+    if isinstance(node, cst.Attribute):
+        from mi_migrate.fix.value_flows import instance_attribute
+
+        return instance_attribute(node, get_metadata)
     if isinstance(node, cst.Name):
         scope: Scope | None = get_metadata(ScopeProvider, node, None)  # type: ignore[operator]
         if scope is None:
             return Unknown(f"`{node.value}` is not defined in this module")
         assignments = [a for a in scope[node.value] if isinstance(a, Assignment)]
         if len(assignments) != 1:
+            from mi_migrate.fix.value_flows import reassigned_fallback
+
+            fallback = reassigned_fallback(node, assignments, get_metadata)
+            if fallback is not None:
+                return fallback
             return Unknown(f"`{node.value}` is assigned {len(assignments)} times; cannot tell which value is used")
         assignment = assignments[0]
+        if isinstance(assignment.node, cst.Param):
+            from mi_migrate.fix.value_flows import parameter_default
+
+            return parameter_default(assignment.node, get_metadata)
         assign = _assign_of(assignment.node, get_metadata)
         if assign is None:
             return Unknown(f"`{node.value}` is not a simple assignment (parameter, loop or import)")
