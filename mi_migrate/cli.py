@@ -181,7 +181,8 @@ def rule_command(rule_id: str | None) -> None:
 @click.option("--client-id-env", metavar="NAME", help="App setting holding the user-assigned identity's client id.")
 @click.option("--keyvault-url-env", metavar="NAME",
               help="Move hard-coded third-party secrets to Key Vault; NAME is the setting holding the vault URL.")
-@click.option("--configs", is_flag=True, help="Also rewrite local.settings.json, .env and appsettings*.json.")
+@click.option("--configs", is_flag=True,
+              help="Also rewrite local.settings.json, .env, appsettings*.json and web.config/app.config (SQL).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the migration report (format from the extension: .md, .html, .json).")
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
