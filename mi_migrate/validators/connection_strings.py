@@ -49,17 +49,26 @@ def grow(text: str, start: int, end: int, terminator: re.Pattern[str], limit: in
 
 
 def extent(text: str, start: int, end: int) -> tuple[int, int]:
-    """Grow [start, end) to the whole connection string the anchor sits in."""
-    return grow(text, start, end, _TERMINATOR)
+    """Grow [start, end) to the whole connection string the anchor sits in. A value quoted right after the anchor
+    (`Password="a;b"`, `pwd = \\"a;b\\"` in JSON source) runs to its closing quote: the quote opens the value, it
+    does not end the string."""
+    left, right = grow(text, start, end, _TERMINATOR)
+    if right >= len(text) or text[end:right].strip() or not text[start:end].rstrip().endswith("="):
+        return left, right
+    quote = next((q for q in _QUOTES if text.startswith(q, right)), None)
+    if quote is None:
+        return left, right
+    close = text.find(quote, right + len(quote), right + MAX_EXTENT)
+    if close == -1:
+        return left, right
+    _, after = grow(text, close + len(quote), close + len(quote), _TERMINATOR)
+    return left, after
 
 
 def parse(text: str, left: int, right: int, separator: str = ";") -> dict[str, Part]:
     """Split text[left:right] into key=value parts; the first one wins when a key repeats."""
     parts: dict[str, Part] = {}
-    pos = left
-    for segment in text[left:right].split(separator):
-        seg_start = pos
-        pos += len(segment) + 1
+    for seg_start, segment in _segments(text[left:right], separator, left):
         match = _KEY_VALUE.search(segment)
         if not match:
             continue
@@ -77,10 +86,46 @@ def parse(text: str, left: int, right: int, separator: str = ";") -> dict[str, P
         if comment:  # `.env` / YAML: `KEY=value  # note`
             value = value[: comment.start()]
         value_start = seg_start + len(segment) - len(raw)
-        stripped = value.strip().strip("'\"")
+        stripped = _unquoted(value.strip())
         offset = value.find(stripped) if stripped else 0
         parts.setdefault(key, Part(key, stripped, value_start + offset, value_start + offset + len(stripped)))
     return parts
+
+
+# how a quoted value may be written: XML-escaped inside an attribute, escaped inside a JSON/Python string, plain
+_QUOTES = ("&quot;", "&apos;", '\\"', "\\'", '"', "'")
+
+
+def _segments(body: str, separator: str, offset: int) -> list[tuple[int, str]]:
+    """`body` split at `separator`, except inside a quoted value, which may hold the separator."""
+    if not any(q in body for q in ("&quot;", "&apos;", '"', "'")):
+        out, pos = [], offset
+        for segment in body.split(separator):
+            out.append((pos, segment))
+            pos += len(segment) + 1
+        return out
+    out, start, i = [], 0, 0
+    while i < len(body):
+        quote = next((q for q in _QUOTES if body.startswith(q, i)), None)
+        if quote and body[start:i].rstrip().endswith("="):
+            close = body.find(quote, i + len(quote))
+            if close != -1:
+                i = close + len(quote)
+                continue
+        if body[i] == separator:
+            out.append((offset + start, body[start:i]))
+            start = i + 1
+        i += 1
+    out.append((offset + start, body[start:]))
+    return out
+
+
+def _unquoted(value: str) -> str:
+    """A value without the quotes around it (`"x"`, `'x'`, `&quot;x&quot;`)."""
+    for quote in _QUOTES[:4]:
+        if len(value) >= 2 * len(quote) and value.startswith(quote) and value.endswith(quote):
+            return value[len(quote):-len(quote)]
+    return value.strip("'\"")
 
 
 KNOWN_KEYS = frozenset(
