@@ -179,7 +179,7 @@ container = b.ContainerClient.from_container_url("https://acme.blob.core.windows
 
 def test_manual_steps_leave_the_code_alone(tmp_path: Path) -> None:
     source = '''from azure.core.credentials import AzureKeyCredential
-from azure.ai.inference import ChatCompletionsClient
+from azure.ai.anomalydetector import AnomalyDetectorClient
 from azure.storage.blob import BlobServiceClient, ContainerClient
 
 local = BlobServiceClient("http://127.0.0.1:10000/devstoreaccount1", credential=account_key)
@@ -189,7 +189,7 @@ def make(url, account_key):
     return ContainerClient(url, "c", credential=account_key)
 
 
-chat = ChatCompletionsClient(endpoint, AzureKeyCredential(key))
+detector = AnomalyDetectorClient(endpoint, AzureKeyCredential(key))
 '''
     code, changes = rewrite(source, tmp_path)
     assert code == source
@@ -197,6 +197,7 @@ chat = ChatCompletionsClient(endpoint, AzureKeyCredential(key))
         ("BlobServiceClient", "manual"), ("ContainerClient", "manual"), ("AzureKeyCredential", "manual")]
     assert "HTTPS" in (changes[0].reason or "")
     assert "account_key" in (changes[1].reason or "")
+    assert (changes[2].reason or "").startswith("a key credential for AnomalyDetectorClient, a client mi-migrate does")
 
 
 def test_token_credentials_are_not_touched(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ FAMILY_MODULES = (
     "appconfig",
     "communication",
     "key_credentials",
+    "ai_services",
     "iothub",
     "openai",
     "identity",

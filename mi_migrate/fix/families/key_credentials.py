@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -18,6 +19,8 @@ from libcst.metadata import Assignment, ParentNodeProvider, QualifiedNameProvide
 
 from mi_migrate.fix.codemod import CallSite, Planner, Target
 from mi_migrate.fix.endpoints import strip_query
+from mi_migrate.fix.families import ai_services
+from mi_migrate.fix.families.ai_services import EndpointInfo, TokenArgs
 from mi_migrate.fix.families.common import credential_arg, keyword_arg, operations, rebuild_args
 from mi_migrate.fix.model import Change
 from mi_migrate.fix.values import EnvRead, Literal, Unknown, Variable, env_read, quote_like, resolve, string_node
@@ -37,6 +40,8 @@ class Client:
     endpoint: str = "endpoint"  # keyword of the first argument
     extra: dict[str, str] = field(default_factory=dict)  # keywords a token credential needs
     strings: bool = False  # a plain string credential is a key/SAS (storage); elsewhere it is not valid anyway
+    # what else a token credential needs on this endpoint (a scope, a dropped `region=`), or why it cannot work
+    endpoint_rule: Callable[[EndpointInfo], TokenArgs | str] | None = None
 
 
 def _storage(pairs: dict[str, int], endpoint: str = "account_url", extra: dict[str, str] | None = None,
@@ -95,6 +100,27 @@ FAMILIES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...], tuple[Client, 
      (Client("DocumentIntelligenceClient", 1), Client("DocumentIntelligenceAdministrationClient", 1))),
     ("azure-ai-vision-imageanalysis", "cognitiveservices", ("azure.ai.vision.imageanalysis",),
      ("azure.ai.vision.imageanalysis.aio",), (Client("ImageAnalysisClient", 1),)),
+    # the scopes below are each SDK's default `credential_scopes` (see rules/AZ202-key-credential.toml)
+    ("azure-ai-vision-face", "cognitiveservices", ("azure.ai.vision.face",), ("azure.ai.vision.face.aio",),
+     tuple(Client(n, 1) for n in ("FaceClient", "FaceAdministrationClient", "FaceSessionClient"))),
+    ("azure-ai-contentsafety", "cognitiveservices", ("azure.ai.contentsafety",), ("azure.ai.contentsafety.aio",),
+     (Client("ContentSafetyClient", 1), Client("BlocklistClient", 1))),
+    ("azure-ai-language-questionanswering", "cognitiveservices", ("azure.ai.language.questionanswering",),
+     ("azure.ai.language.questionanswering.aio",), (Client("QuestionAnsweringClient", 1),)),
+    ("azure-ai-language-questionanswering", "cognitiveservices", ("azure.ai.language.questionanswering.authoring",),
+     ("azure.ai.language.questionanswering.authoring.aio",), (Client("AuthoringClient", 1),)),
+    ("azure-ai-language-conversations", "cognitiveservices", ("azure.ai.language.conversations",),
+     ("azure.ai.language.conversations.aio",), (Client("ConversationAnalysisClient", 1),)),
+    ("azure-ai-language-conversations", "cognitiveservices", ("azure.ai.language.conversations.authoring",),
+     ("azure.ai.language.conversations.authoring.aio",), (Client("ConversationAuthoringClient", 1),)),
+    ("azure-ai-translation-document", "cognitiveservices", ("azure.ai.translation.document",),
+     ("azure.ai.translation.document.aio",),
+     (Client("DocumentTranslationClient", 1), Client("SingleDocumentTranslationClient", 1))),
+    ("azure-ai-translation-text", "cognitiveservices", ("azure.ai.translation.text",),
+     ("azure.ai.translation.text.aio",), (Client("TextTranslationClient", 1, endpoint_rule=ai_services.translator),)),
+    ("azure-ai-inference", "cognitiveservices", ("azure.ai.inference",), ("azure.ai.inference.aio",),
+     tuple(Client(n, 1, endpoint_rule=ai_services.inference)
+           for n in ("ChatCompletionsClient", "EmbeddingsClient", "ImageEmbeddingsClient"))),
     *(
         (f"azure-communication-{pkg}", "communication", (f"azure.communication.{pkg}",),
          (f"azure.communication.{pkg}.aio",), (Client(cls, 1),))
@@ -208,11 +234,54 @@ def classify(node: cst.BaseExpression, planner: Planner, strings: bool) -> Key |
         if _keyish(node):
             return f"the key comes from `{node.value}`, a parameter or a name assigned more than once"
         return None
+    if isinstance(node, cst.Attribute):
+        found_attr = _self_attribute(node, planner, strings)
+        if found_attr is not None:
+            return found_attr
     if _keyish(node) and strings:
         key = Key("account-key")
         _collect(node, planner, key)
         return key
     return None
+
+
+def _enclosing_class(node: cst.CSTNode, planner: Planner) -> cst.ClassDef | None:
+    while node is not None and not isinstance(node, cst.ClassDef):
+        node = planner.meta(ParentNodeProvider, node)
+    return node
+
+
+def _self_reads(attribute: cst.Attribute, planner: Planner) -> tuple[list[cst.Assign], list[cst.CSTNode]] | None:
+    """`self.<attr>` in its class: the assignments to it and every other access."""
+    if not (isinstance(attribute.value, cst.Name) and attribute.value.value == "self"):
+        return None
+    cls = _enclosing_class(attribute, planner)
+    if cls is None:
+        return None
+    pattern = m.Attribute(value=m.Name("self"), attr=m.Name(attribute.attr.value))
+    accesses = m.findall(cls, pattern)
+    assigns = [a for a in m.findall(cls, m.Assign(targets=[m.AssignTarget(target=pattern)]))
+               if isinstance(a, cst.Assign)]
+    targets = {id(a.targets[0].target) for a in assigns}
+    return assigns, [a for a in accesses if id(a) not in targets]
+
+
+def _self_attribute(node: cst.Attribute, planner: Planner, strings: bool) -> Key | None:
+    """`self.credential` assigned once in the class (`self.credential = AzureKeyCredential(...)`): that key, its
+    assignment going once every read of the attribute is rewritten."""
+    found = _self_reads(node, planner)
+    if found is None or len(found[0]) != 1:
+        return None
+    assign, reads = found[0][0], found[1]
+    if not isinstance(assign.value, cst.Call):
+        return None
+    key = classify(assign.value, planner, strings)
+    if not isinstance(key, Key):
+        return None
+    line = planner.meta(ParentNodeProvider, assign)
+    holder = line if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1 else None
+    key.holder = Variable(f"self.{node.attr.value}", assign, Literal("", assign.value), max(0, len(reads) - 1), holder)
+    return key
 
 
 def inner_text(value: Literal | EnvRead) -> str:
@@ -303,9 +372,17 @@ def plan(site: CallSite, planner: Planner) -> Change | None:
     kind = key.kind if key else "sas-url"
     if endpoint.reason is not None:
         return site.change("manual", reason=endpoint.reason, extra={"credential": kind})
+    token_args = TokenArgs(extra=client.extra)
+    if client.endpoint_rule is not None:
+        ruled = client.endpoint_rule(_endpoint_info(site, endpoint_arg, endpoint, planner))
+        if isinstance(ruled, str):
+            return site.change("manual", reason=ruled, extra={"credential": kind})
+        token_args = ruled
     new_cred = credential_arg(planner, site)
     args: list[cst.Arg] = []
     for arg in site.node.args:
+        if arg.keyword is not None and arg.keyword.value in token_args.drop:
+            continue
         if arg is cred:
             positional = arg.keyword is None and position is not None
             arg = arg.with_changes(value=new_cred.value) if positional or arg.keyword else new_cred.with_changes(
@@ -316,7 +393,7 @@ def plan(site: CallSite, planner: Planner) -> Change | None:
     if cred is None:
         args.append(new_cred)
     present = {a.keyword.value for a in args if a.keyword is not None}
-    args.extend(keyword_arg(k, v) for k, v in client.extra.items() if k not in present)
+    args.extend(keyword_arg(k, v) for k, v in token_args.extra.items() if k not in present)
     planner.replace(site.node, site.node.with_changes(args=rebuild_args(site.node, args)))
     if endpoint.elsewhere is not None:
         planner.replace(*endpoint.elsewhere)
@@ -328,13 +405,27 @@ def plan(site: CallSite, planner: Planner) -> Change | None:
             planner.drop_import_if_unused("azure.core.credentials", key.kind)
     settings = key.settings if key else []
     notes = [f"the app setting {s} (the key) is no longer read: delete it" for s in settings[1:]]
+    notes.extend(token_args.notes)
     if key is not None and key.literal:
         notes.append("the key was written in the code: rotate it, it stays in the repository history")
     extra: dict[str, object] = {"credential": kind, **({"sas_stripped": True} if had_sas else {})}
+    if "credential_scopes" in token_args.extra:
+        extra["scope"] = ai_services.COGNITIVE_SCOPE
     if "endpoint_setting" in endpoint.fields:
         extra["endpoint_setting"] = endpoint.fields.pop("endpoint_setting")
     return site.change("rewritten", old_setting=settings[0] if settings else None, operations=operations(
         site, planner), notes=tuple(notes), extra=extra, **endpoint.fields)
+
+
+def _endpoint_info(site: CallSite, arg: cst.Arg | None, endpoint: Endpoint, planner: Planner) -> EndpointInfo:
+    """The endpoint as the client's endpoint rule sees it: a literal, or a setting (with its value where the
+    repository's settings files give one)."""
+    keywords = frozenset(a.keyword.value for a in site.node.args if a.keyword is not None)
+    if arg is None:
+        return EndpointInfo(absent=True, keywords=keywords)
+    setting = endpoint.fields.get("endpoint_setting")
+    url = endpoint.fields.get("endpoint") or (planner.settings.get(setting) if setting else None)
+    return EndpointInfo(url=url, setting=setting, keywords=keywords)
 
 
 def _forget(key: Key, planner: Planner) -> None:
@@ -352,19 +443,50 @@ def _forget(key: Key, planner: Planner) -> None:
 
 
 def plan_orphan(site: CallSite, planner: Planner) -> Change | None:
-    """A key credential built for a client this family does not know: report it where it is created."""
+    """A key credential built for a client this family does not know: report it where it is created, saying
+    where it goes (an unknown client, a helper's return value, a parameter of another function)."""
     parent = planner.meta(ParentNodeProvider, site.node)
     call = planner.meta(ParentNodeProvider, parent) if isinstance(parent, cst.Arg) else None
-    if isinstance(call, cst.Call) and _qualified(planner, call.func) & KNOWN:
-        return None
-    if isinstance(parent, cst.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0].target, cst.Name):
-        bound = _bound(parent.targets[0].target, planner)
-        refs = bound[1].references if bound else ()
-        users = [planner.meta(ParentNodeProvider, planner.meta(ParentNodeProvider, r.node)) for r in refs]
-        if refs and all(isinstance(u, cst.Call) and _qualified(planner, u.func) & KNOWN for u in users):
+    if isinstance(call, cst.Call):
+        if _qualified(planner, call.func) & KNOWN:
             return None
+        return site.change("manual", reason=_passed_to(call, planner))
+    if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
+        target = parent.targets[0].target
+        users: list[cst.CSTNode] = []
+        if isinstance(target, cst.Name):
+            bound = _bound(target, planner)
+            users = [planner.meta(ParentNodeProvider, planner.meta(ParentNodeProvider, r.node))
+                     for r in (bound[1].references if bound else ())]
+        elif isinstance(target, cst.Attribute):
+            found = _self_reads(target, planner)
+            if found is not None and len(found[0]) == 1:
+                users = [planner.meta(ParentNodeProvider, planner.meta(ParentNodeProvider, r)) for r in found[1]]
+        calls = [u for u in users if isinstance(u, cst.Call)]
+        if users and len(calls) == len(users) and all(_qualified(planner, u.func) & KNOWN for u in calls):
+            return None
+        unknown = next((u for u in calls if not _qualified(planner, u.func) & KNOWN), None)
+        if unknown is not None:
+            return site.change("manual", reason=_passed_to(unknown, planner))
+        if users:
+            holder = cst.Module(body=[]).code_for_node(target)
+            return site.change("manual", reason=f"the key credential in `{holder}` is also used other than as a "
+                                                "client's credential argument; mi-migrate cannot follow it")
+    if isinstance(parent, cst.Return):
+        return site.change("manual", reason="the key credential is returned by a function; mi-migrate does not "
+                                            "follow it to the clients it builds: return a token credential there")
     return site.change("manual", reason="a key credential for a client mi-migrate does not know how to migrate; "
                                         "pass the client a token credential if its service supports Entra ID")
+
+
+def _passed_to(call: cst.Call, planner: Planner) -> str:
+    names = _qualified(planner, call.func)
+    name = min(names) if names else cst.Module(body=[]).code_for_node(call.func)
+    if name.startswith("azure."):
+        return (f"a key credential for {name.rsplit('.', 1)[-1]}, a client mi-migrate does not know how to "
+                "migrate; pass it a token credential if its service supports Entra ID")
+    return (f"the key credential is passed to `{name}(...)`; mi-migrate does not follow it to the client that "
+            "function builds: pass a token credential (and let that client take it) by hand")
 
 
 KNOWN: set[str] = set()
