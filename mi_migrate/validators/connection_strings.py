@@ -59,7 +59,10 @@ def extent(text: str, start: int, end: int) -> tuple[int, int]:
     if quote is None:
         return left, right
     close = text.find(quote, right + len(quote), right + MAX_EXTENT)
-    if close == -1:
+    if close == -1 or "\n" in text[right:close]:
+        return left, right
+    after_close = text[close + len(quote):close + len(quote) + 8].lstrip(" \t")
+    if after_close and after_close[0] not in ";\"'<\r\n\\&":  # a closing quote ends the value: `;` or the string
         return left, right
     _, after = grow(text, close + len(quote), close + len(quote), _TERMINATOR)
     return left, after
