@@ -252,6 +252,16 @@ def library_run(configs: bool) -> tuple[Any, dict[str, Any]]:
     return result, {"crash": False, "seconds": round(time.perf_counter() - start, 2)}
 
 
+def outcome(change: Any) -> str:
+    """rewritten, manual, or one of the two manual steps that need no code change: `entra-fallback` (the code
+    already uses Entra ID once the key setting is unset) and `retired` (the service is gone: delete the code)."""
+    if change.status == "manual" and change.extra.get("entra_fallback"):
+        return "entra-fallback"
+    if change.status == "manual" and change.extra.get("retired"):
+        return "retired"
+    return str(change.status)
+
+
 def measure_library(repo: Path) -> dict[str, Any]:
     """The worker: both library runs in this (child) process, with the repository as the working directory."""
     os.chdir(repo)
@@ -270,8 +280,8 @@ def measure_library(repo: Path) -> dict[str, Any]:
                     where = f"{change.path}#cell{change.extra['cell'] + 1}:{change.line}"
                 lines = original_lines(by_path[fix.path], change)
                 called = set(CALLED.findall(original_lines(by_path[fix.path], change, 3))) - {change.client}
-                changes.append({"status": change.status, "family": change.family, "client": change.client,
-                                "where": where, "reason": normalise(change.reason) if change.status == "manual"
+                changes.append({"status": outcome(change), "family": change.family, "client": change.client,
+                                "where": where, "reason": normalise(change.reason) if change.status != "rewritten"
                                 else None, "called": sorted(called)})
                 if change.status == "rewritten" and EMULATOR.search(lines):
                     emulator.append(where)
@@ -332,7 +342,8 @@ def measure(pin: Pin, repo: Path, timeout: float) -> dict[str, Any]:
     record["seconds"] = round(time.perf_counter() - start, 1)
     changes = record.get("changes", [])
     record["rewritten"] = sum(c["status"] == "rewritten" for c in changes)
-    record["manual"] = sum(c["status"] == "manual" for c in changes)
+    for kind in ("manual", "entra-fallback", "retired"):
+        record[kind] = sum(c["status"] == kind for c in changes)
     return record
 
 
@@ -352,21 +363,23 @@ def pct(done: int, total: int) -> str:
 
 
 def table(records: list[dict[str, Any]]) -> str:
-    rows = ["| repository | crash | rewritten | manual | % rewritten | broken .py / cells | emulator rewrites | s |",
-            "|---|---|---:|---:|---:|---:|---:|---:|"]
+    """Per repository. `% of code changes` is rewritten / (rewritten + manual): the call sites that need their
+    code changed; `% of all` also counts the config-only (entra-fallback) and retired sites in the denominator."""
+    rows = ["| repository | crash | rewritten | manual | entra fallback (unset key) | retired service | "
+            "% of code changes | % of all | broken .py / cells | emulator rewrites | s |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+
+    def row(name: str, crashes: int | str, rs: list[dict[str, Any]]) -> str:
+        n = {k: sum(r.get(k, 0) for r in rs) for k in ("rewritten", "manual", "entra-fallback", "retired")}
+        broken = f"{sum(len(r.get('broken_py', [])) for r in rs)} / {sum(len(r.get('broken_cells', [])) for r in rs)}"
+        return (f"| {name} | {crashes} | {n['rewritten']} | {n['manual']} | {n['entra-fallback']} | {n['retired']} | "
+                f"{pct(n['rewritten'], n['rewritten'] + n['manual'])} | {pct(n['rewritten'], sum(n.values()))} | "
+                f"{broken} | {sum(len(r.get('emulator_rewrites', [])) for r in rs)} | "
+                f"{sum(r['seconds'] for r in rs):.1f} |")
+
     for r in records:
-        crash = "yes" if crashed(r) else "no"
-        broken = f"{len(r.get('broken_py', []))} / {len(r.get('broken_cells', []))}"
-        rows.append(f"| {r['repo']} | {crash} | {r['rewritten']} | {r['manual']} | "
-                    f"{pct(r['rewritten'], r['rewritten'] + r['manual'])} | {broken} | "
-                    f"{len(r.get('emulator_rewrites', []))} | {r['seconds']:.1f} |")
-    rewritten = sum(r["rewritten"] for r in records)
-    manual = sum(r["manual"] for r in records)
-    rows.append(f"| **total ({len(records)})** | {sum(bool(crashed(r)) for r in records)} | {rewritten} | {manual} | "
-                f"{pct(rewritten, rewritten + manual)} | {sum(len(r.get('broken_py', [])) for r in records)} / "
-                f"{sum(len(r.get('broken_cells', [])) for r in records)} | "
-                f"{sum(len(r.get('emulator_rewrites', [])) for r in records)} | "
-                f"{sum(r['seconds'] for r in records):.0f} |")
+        rows.append(row(r["repo"], "yes" if crashed(r) else "no", [r]))
+    rows.append(row(f"**total ({len(records)})**", sum(bool(crashed(r)) for r in records), records))
     return "\n".join(rows)
 
 
@@ -376,8 +389,10 @@ def summary(records: list[dict[str, Any]], top: int) -> str:
     clients: dict[str, Counter[str]] = defaultdict(Counter)
     for r in records:
         for c in r.get("changes", []):
-            if c["status"] != "manual":
+            if c["status"] == "rewritten":
                 continue
+            if c["status"] != "manual":
+                c = {**c, "reason": f"[{c['status']}] {c['reason']}"}
             reasons[c["reason"]] += 1
             called = [name for name in c.get("called", []) if not name.endswith(("Credential", "Credentials"))]
             clients[c["reason"]][c["client"] + (f" → {'/'.join(called)}" if called else "")] += 1
@@ -434,7 +449,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{pin.repo}: checkout is at {head[:12]}, pinned {pin.commit[:12]}", file=sys.stderr)
         records.append(measure(pin, repo, args.timeout))
         r = records[-1]
-        print(f"{pin.repo}: {r['rewritten']} rewritten, {r['manual']} manual, {r['seconds']} s"
+        print(f"{pin.repo}: {r['rewritten']} rewritten, {r['manual']} manual, {r['entra-fallback']} entra fallback, "
+              f"{r['retired']} retired, {r['seconds']} s"
               + ("; CRASH" if crashed(r) else ""), file=sys.stderr)
     print(f"mi-migrate {mi_migrate_version()}, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs\n")
     print(table(records))
