@@ -55,3 +55,22 @@ def test_configs_drop_an_api_key_the_code_no_longer_reads(tmp_path: Path) -> Non
     fix_paths(Options(paths=(str(tmp_path),), configs=True))
     assert (tmp_path / ".env").read_text() == "# local\nAZURE_OPENAI_ENDPOINT=https://acme.openai.azure.com/\nOTHER=1\n"
     assert "api_key" not in (tmp_path / "app.py").read_text()
+
+
+def test_empty_placeholders_say_so(tmp_path) -> None:
+    """Found on real notebooks: `REDIS_HOST = ''` and `CONN = ""` are placeholders, not foreign hosts."""
+    from tests.rewrite_support import rewrite
+
+    code = '''\
+        import redis
+        from azure.storage.blob import BlobServiceClient
+
+        REDIS_HOST = ''
+        CONN = ""
+        r = redis.Redis(host=REDIS_HOST, port=6380, password="x-not-a-key", ssl=True)
+        b = BlobServiceClient.from_connection_string(CONN)
+        '''
+    _, changes = rewrite(code, tmp_path)
+    reasons = sorted(c.reason or "" for c in changes)
+    assert reasons == ["the connection string is empty (a placeholder to fill in)",
+                       "the host is an empty placeholder: cannot tell whether it is Azure Cache for Redis"]

@@ -77,7 +77,8 @@ def endpoint_for(
             return local
         derived = {"endpoint": strip_query(value.value)} if is_url else derive(kind, value.value)
         if not derived.get("endpoint"):
-            return "the connection string names no endpoint"
+            return ("the connection string is empty (a placeholder to fill in)" if not value.value.strip()
+                    else "the connection string names no endpoint")
         expression: cst.BaseExpression = string_node(derived["endpoint"], value.node)
         fields["endpoint"] = derived["endpoint"]
     else:

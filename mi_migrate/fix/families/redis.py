@@ -98,6 +98,9 @@ def plan_client(site: CallSite, planner: Planner) -> Change | None:
     if not isinstance(host, str):
         return site.change("manual", reason="the host is computed at run time or missing: cannot tell whether it "
                            "is Azure Cache for Redis")
+    if not host.strip():
+        return site.change("manual", reason="the host is an empty placeholder: cannot tell whether it is Azure "
+                           "Cache for Redis")
     if not is_azure(host):
         return site.change("manual", resource=host, reason=f"not Azure Cache for Redis ({host}): Entra sign-in "
                            "does not apply")
