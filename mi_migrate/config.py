@@ -18,6 +18,7 @@ from typing import Any
 
 import pathspec
 
+from mi_migrate import gitsafe
 from mi_migrate.finding import Finding, Severity
 
 CONFIG_NAMES = (".mi-migrate.toml", "pyproject.toml")  # in one directory, the dedicated file wins
@@ -90,8 +91,8 @@ def git_toplevel(directory: Path) -> Path | None:
     """The work tree root containing `directory`, or None outside git (or without git installed)."""
     try:
         out = subprocess.run(
-            ["git", "-C", str(directory), "rev-parse", "--show-toplevel"],
-            capture_output=True, check=False, timeout=30,
+            gitsafe.command("rev-parse", "--show-toplevel"), cwd=directory,
+            capture_output=True, check=False, timeout=30, env=gitsafe.environment(),
         )
     except (OSError, subprocess.SubprocessError):
         return None

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pathspec
 
+from mi_migrate import gitsafe
 from mi_migrate.config import Config
 from mi_migrate.finding import Note
 
@@ -128,8 +129,8 @@ def _git(cwd: str, *args: str) -> bytes | None:
     """Run git; None when git is missing or fails (then discovery falls back to its own walk)."""
     try:
         proc = subprocess.run(
-            ["git", "--literal-pathspecs", "-c", "core.quotepath=off", *args],
-            cwd=cwd, capture_output=True, check=False, timeout=300,
+            gitsafe.command("--literal-pathspecs", "-c", "core.quotepath=off", *args, cwd=cwd),
+            cwd=cwd, capture_output=True, check=False, timeout=300, env=gitsafe.environment(),
         )
     except (OSError, subprocess.SubprocessError):
         return None

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from mi_migrate import gitsafe
+
 MARKER = b"\x01mi-migrate-commit\x00"
 # commit, author date (strict ISO), author email; the message is never printed, so its encoding cannot matter
 LOG_FORMAT = "%x01mi-migrate-commit%x00%H%x00%aI%x00%ae"
@@ -185,9 +187,9 @@ class GitStream:
     def __init__(self, cwd: str, args: list[str]) -> None:
         self.args = args
         self._stderr = tempfile.TemporaryFile()
-        env = {k: v for k, v in os.environ.items() if k not in ("GIT_EXTERNAL_DIFF", "GIT_PAGER")}
-        self.proc = subprocess.Popen(["git", *GIT_CONFIG, *args], cwd=cwd, stdout=subprocess.PIPE,
-                                     stderr=self._stderr, stdin=subprocess.DEVNULL, env=env, bufsize=1 << 20)
+        self.proc = subprocess.Popen(gitsafe.command(*GIT_CONFIG, *args, cwd=cwd), cwd=cwd, stdout=subprocess.PIPE,
+                                     stderr=self._stderr, stdin=subprocess.DEVNULL, env=gitsafe.environment(),
+                                     bufsize=1 << 20)
 
     def lines(self) -> Iterator[bytes]:
         """stdout split on newlines, read a megabyte at a time: far cheaper than readline per line."""
@@ -215,8 +217,8 @@ class GitStream:
 def git(cwd: str, *args: str, check: bool = True, stdin: bytes | None = None) -> bytes:
     """Run a short git command; with `check`, a failure is a ValueError carrying git's message."""
     try:
-        proc = subprocess.run(["git", *GIT_CONFIG, *args], cwd=cwd, capture_output=True, input=stdin,
-                              check=False, timeout=600)
+        proc = subprocess.run(gitsafe.command(*GIT_CONFIG, *args, cwd=cwd), cwd=cwd, capture_output=True,
+                              input=stdin, check=False, timeout=600, env=gitsafe.environment())
     except (OSError, subprocess.SubprocessError) as exc:
         raise ValueError(f"cannot run git: {exc}") from None
     if check and proc.returncode != 0:

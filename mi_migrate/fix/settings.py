@@ -128,12 +128,13 @@ def settings_root(paths: tuple[str, ...]) -> Path:
     path, else that path itself (never the current directory's unrelated neighbours)."""
     import subprocess
 
+    from mi_migrate import gitsafe
+
     first = Path(paths[0] if paths else ".").resolve()
     base = first if first.is_dir() else first.parent
     try:
-        top = subprocess.run(
-            ["git", "-C", str(base), "rev-parse", "--show-toplevel"], capture_output=True, text=True, timeout=10
-        )
+        top = subprocess.run(gitsafe.command("rev-parse", "--show-toplevel"), cwd=base, capture_output=True,
+                             text=True, timeout=10, env=gitsafe.environment())
     except (OSError, subprocess.SubprocessError):
         return base
     if top.returncode == 0 and top.stdout.strip():
