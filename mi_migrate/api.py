@@ -27,6 +27,7 @@ class ScanOptions:
     rev_range: str | None = None  # history: only the commits of A..B
     staged: bool = False  # scan what is staged (index vs HEAD) instead of files
     show_authors: bool = False  # history: put the author's email in origin
+    diff_base: str | None = None  # pull-request mode: only findings on lines changed since the merge base
 
 
 def run_scan(options: ScanOptions) -> ScanResult:
@@ -51,4 +52,10 @@ def run_scan(options: ScanOptions) -> ScanResult:
     baseline_path = options.baseline or cfg.baseline
     if baseline_path is not None and options.apply_baseline:
         result.findings = baseline_mod.filter_new(baseline_mod.load(baseline_path), result.findings)
+    if options.diff_base is not None:
+        from mi_migrate import gitdiff
+        from mi_migrate.finding import Note
+
+        result.findings, note = gitdiff.keep_changed(result.findings, str(cfg.root), options.diff_base)
+        result.notes.append(Note(".", note))
     return result

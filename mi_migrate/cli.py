@@ -72,7 +72,8 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github", "azure"]), default="text",
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github", "azure", "gitlab"]),
+              default="text",
               show_default=True, help="Output format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the output to FILE.")
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default=None,
@@ -87,11 +88,14 @@ def main() -> None:
 @click.option("--range", "rev_range", metavar="A..B", help="With --history: only the commits of A..B.")
 @click.option("--staged", is_flag=True, help="Scan exactly what is staged (index vs HEAD), for pre-commit.")
 @click.option("--show-authors", is_flag=True, help="With --history: include the author's email in origin.")
+@click.option("--diff-base", metavar="REV",
+              help="Pull-request mode: only findings on lines added or changed since the merge base with REV "
+                   "(working tree included).")
 @click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
 def scan(paths: tuple[str, ...], fmt: str, output: Path | None, fail_on: str | None, baseline: Path | None,
          config: Path | None, select: tuple[str, ...], ignore: tuple[str, ...], max_file_size: int | None,
          jobs: int, no_third_party: bool, history: bool, since: str | None, rev_range: str | None,
-         staged: bool, show_authors: bool, debug: bool) -> None:
+         staged: bool, show_authors: bool, diff_base: str | None, debug: bool) -> None:
     """Scan PATHS (default: .) for Azure credentials and key-based client code."""
     from mi_migrate import api
     from mi_migrate import output as output_mod
@@ -101,17 +105,20 @@ def scan(paths: tuple[str, ...], fmt: str, output: Path | None, fail_on: str | N
     options = api.ScanOptions(paths=paths or (".",), config=config, select=select, ignore=ignore,
                               baseline=baseline, max_file_size=max_file_size, jobs=jobs,
                               third_party=not no_third_party, history=history, since=since,
-                              rev_range=rev_range, staged=staged, show_authors=show_authors)
+                              rev_range=rev_range, staged=staged, show_authors=show_authors, diff_base=diff_base)
     if (since or rev_range or show_authors) and not history:
         raise click.UsageError("--since, --range and --show-authors need --history")
     if since and rev_range:
         raise click.UsageError("use either --since or --range, not both")
     if staged and history:
         raise click.UsageError("use either --staged or --history, not both")
+    if diff_base is not None and (staged or history):
+        raise click.UsageError("--diff-base scans the working tree: not with --staged or --history")
     try:
         result = api.run_scan(options)
         color = fmt == "text" and output is None and sys.stdout.isatty()
-        _write(output_mod.render(fmt, result, rule_by_id(), color=color), output)
+        context = output_mod.context_for(result.root) if fmt in output_mod.CI_FORMATS else None
+        _write(output_mod.render(fmt, result, rule_by_id(), color=color, context=context), output)
         fail_on = fail_on or result.config.fail_on or "error"
     except (OSError, ValueError) as exc:
         _fail(exc, debug)

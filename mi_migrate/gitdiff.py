@@ -225,3 +225,107 @@ def git(cwd: str, *args: str, check: bool = True, stdin: bytes | None = None) ->
         err = proc.stderr.decode("utf-8", "replace").strip()
         raise ValueError(f"git {args[0]} failed: {err.splitlines()[0] if err else proc.returncode}")
     return proc.stdout if proc.returncode == 0 else b""
+
+
+# -- pull-request mode: which lines a branch added or changed since it left its base --------------------------
+
+
+@dataclass(frozen=True)
+class ChangedLines:
+    """New-side line numbers per repository-relative path; a path mapped to None is new as a whole (untracked)."""
+
+    top: str
+    lines: dict[str, set[int] | None]
+    compared_with: str  # the commit the working tree was compared with
+    merge_base: bool  # False when no merge base was found (shallow clone) and REV itself was used
+
+    def touches(self, path: str, first: int, last: int) -> bool:
+        if path not in self.lines:
+            return False
+        changed = self.lines[path]
+        return changed is None or any(n in changed for n in range(first, max(first, last) + 1))
+
+
+def changed_lines(top: str, rev: str) -> ChangedLines:
+    """Lines added or changed in the working tree since the merge base of `rev` and HEAD.
+
+    Why a fallback: a shallow CI clone (depth 1 plus the fetched base) has no common ancestor; GitHub checks out
+    the pull request's merge commit, whose diff against the base tip is exactly the pull request, so REV itself is
+    used and the caller says so. Untracked files that are not ignored count as added in full.
+    """
+    if not rev or rev.startswith("-"):
+        raise ValueError(f"--diff-base {rev!r}: expected a branch, tag or commit")
+    base = git(top, "rev-parse", "--verify", "-q", "--end-of-options", f"{rev}^{{commit}}", check=False).strip()
+    if not base:
+        raise ValueError(f"--diff-base {rev}: no such commit in this clone (in a shallow CI clone fetch the base "
+                         f"first, e.g. git fetch --depth=1 origin <branch>)")
+    merge_base = b""
+    if git(top, "rev-parse", "--verify", "-q", "HEAD", check=False).strip():
+        merge_base = git(top, "merge-base", base.decode(), "HEAD", check=False).strip()
+    against = (merge_base or base).decode("ascii")
+    stream = GitStream(top, ["diff", "--no-color", "--no-ext-diff", "--no-textconv", "--unified=0", "-M",
+                             "--no-relative", "--src-prefix=a/", "--dst-prefix=b/", "--submodule=short",
+                             "--ignore-submodules=all", against, "--"])
+    try:
+        lines: dict[str, set[int] | None] = dict(added_lines(stream.lines()))
+    except BaseException:
+        stream.kill()
+        raise
+    stream.close()
+    untracked = git(top, "ls-files", "-z", "--others", "--exclude-standard", "--full-name", check=False)
+    for raw in untracked.split(b"\0"):
+        if raw:
+            lines[os.fsdecode(raw)] = None
+    return ChangedLines(top, lines, against, bool(merge_base))
+
+
+def added_lines(stream: Iterable[bytes]) -> Iterator[tuple[str, set[int]]]:
+    """(path, new-side line numbers) from `git diff --unified=0` output; hunk counts skip bodies, so a body line
+    reading `+++ x` or `@@` is content, not a header."""
+    path: str | None = None
+    numbers: set[int] = set()
+    left = 0
+    for line in stream:
+        if left > 0:
+            if line[:1] in (b"+", b"-", b" "):
+                left -= 1
+                continue
+            if line[:1] == b"\\":
+                continue
+            left = 0
+        if line.startswith(b"diff --git "):
+            if path is not None and numbers:
+                yield path, numbers
+            path, numbers = None, set()
+        elif line.startswith(b"+++ "):
+            path = new_path(line[4:])
+        elif line.startswith(b"@@"):
+            match = HUNK.match(line)
+            if not match:
+                continue
+            old_count = int(match.group(1) or b"1")
+            start, count = int(match.group(2)), int(match.group(3) or b"1")
+            numbers.update(range(start, start + count))
+            left = old_count + count
+    if path is not None and numbers:
+        yield path, numbers
+
+
+def keep_changed(findings: list[Any], root: str, rev: str) -> tuple[list[Any], str]:
+    """The findings (paths relative to `root`) on lines changed since `rev`, and a one-line note saying what was
+    compared. Findings outside the repository are dropped: no diff can have touched them."""
+    top = git(root, "rev-parse", "--show-toplevel", check=False).strip()
+    if not top:
+        raise ValueError(f"--diff-base needs a git work tree; {root} is not inside one")
+    changes = changed_lines(os.fsdecode(top), rev)
+    real_top, real_root = os.path.realpath(changes.top), os.path.realpath(root)
+    kept = []
+    for finding in findings:
+        absolute = os.path.normpath(os.path.join(real_root, finding.path))
+        rel = os.path.relpath(absolute, real_top).replace(os.sep, "/")
+        if not rel.startswith("../") and changes.touches(rel, finding.span.line, finding.span.end_line):
+            kept.append(finding)
+    how = "its merge base" if changes.merge_base else "it directly (no merge base in this clone)"
+    note = (f"--diff-base {rev}: {len(kept)} of {len(findings)} findings on lines changed since "
+            f"{how}, {changes.compared_with[:12]}")
+    return kept, note

@@ -180,7 +180,8 @@ def test_sarif_github_required_fields_are_present():
             location["artifactLocation"]["uri"] and location["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
         )
         assert set(location["region"]) == {"startLine", "startColumn", "endLine", "endColumn"}
-        assert "partialFingerprints" not in result
+        line_hash = result["partialFingerprints"]["primaryLocationLineHash"]
+        assert line_hash.startswith(result["fingerprints"]["mi-migrate/v1"] + ":")
     first = run["results"][0]
     assert first["level"] == "error" and run["results"][1]["level"] == "warning"
     assert first["fingerprints"] == {"mi-migrate/v1": make_finding().fingerprint}

@@ -8,9 +8,11 @@ CommandStringConvertor: `;` %3B, `]` %5D, CR %0D, LF %0A in property values and 
 from __future__ import annotations
 
 from mi_migrate.finding import Finding, Severity
-from mi_migrate.output import message_with_evidence
+from mi_migrate.output import RenderContext, message_with_evidence
 from mi_migrate.rules import Rule
 from mi_migrate.scan import ScanResult
+
+NO_CONTEXT = RenderContext()
 
 ISSUE_TYPES = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "warning"}
 
@@ -23,10 +25,10 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(";", "%3B").replace("]", "%5D")
 
 
-def issue(finding: Finding) -> str:
+def issue(finding: Finding, context: RenderContext = NO_CONTEXT) -> str:
     props = [
         ("type", ISSUE_TYPES[finding.severity]),
-        ("sourcepath", finding.path),
+        ("sourcepath", context.display_path(finding.path)),
         ("linenumber", str(finding.span.line)),
         ("columnnumber", str(finding.span.column)),
         ("code", finding.rule_id),
@@ -35,6 +37,6 @@ def issue(finding: Finding) -> str:
     return f"##vso[task.logissue {rendered}]{escape_data(message_with_evidence(finding))}"
 
 
-def render(result: ScanResult, rules: dict[str, Rule]) -> str:
-    lines = [issue(f) for f in result.findings]
+def render(result: ScanResult, rules: dict[str, Rule], context: RenderContext = NO_CONTEXT) -> str:
+    lines = [issue(f, context) for f in result.findings]
     return "\n".join(lines) + ("\n" if lines else "")

@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections import Counter
 
 from mi_migrate.finding import Finding, Severity
-from mi_migrate.output import message_with_evidence
+from mi_migrate.output import RenderContext, message_with_evidence
 from mi_migrate.rules import Rule
 from mi_migrate.scan import ScanResult
+
+NO_CONTEXT = RenderContext()
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
 ANNOTATIONS_PER_STEP = 10
@@ -26,10 +28,10 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def annotation(finding: Finding) -> str:
+def annotation(finding: Finding, context: RenderContext = NO_CONTEXT) -> str:
     """One workflow command; columns only when the span is on one line (GitHub drops them otherwise)."""
     span = finding.span
-    props = [("file", finding.path), ("line", str(span.line)), ("endLine", str(span.end_line))]
+    props = [("file", context.display_path(finding.path)), ("line", str(span.line)), ("endLine", str(span.end_line))]
     if span.end_line == span.line:
         props += [("col", str(span.column)), ("endColumn", str(span.end_column))]
     props.append(("title", f"mi-migrate ({finding.rule_id})"))
@@ -37,8 +39,8 @@ def annotation(finding: Finding) -> str:
     return f"::{COMMANDS[finding.severity]} {rendered}::{escape_data(message_with_evidence(finding))}"
 
 
-def render(result: ScanResult, rules: dict[str, Rule]) -> str:
-    lines = [annotation(f) for f in result.findings]
+def render(result: ScanResult, rules: dict[str, Rule], context: RenderContext = NO_CONTEXT) -> str:
+    lines = [annotation(f, context) for f in result.findings]
     counts = Counter(f.severity for f in result.findings)
     if any(n > ANNOTATIONS_PER_STEP for n in counts.values()):
         lines.append(

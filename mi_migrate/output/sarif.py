@@ -1,10 +1,12 @@
 """SARIF 2.1.0 for GitHub code scanning (`github/codeql-action/upload-sarif`) and other SARIF viewers.
 
 Decisions (docs/output-formats.md explains them to users):
-- URIs are repository-relative, POSIX, percent-encoded, with uriBaseId %SRCROOT%, so alerts stay stable
-  across checkouts.
-- No partialFingerprints: upload-sarif computes primaryLocationLineHash from the source; `fingerprints`
-  carries our own line-independent identity (the baseline fingerprint).
+- URIs are relative to the git work tree's root whatever path was scanned (code scanning resolves them against
+  the repository root), POSIX, percent-encoded, with uriBaseId %SRCROOT%; a file outside the repository gets an
+  absolute file:// URI. Outside git they are relative to the scan root.
+- partialFingerprints.primaryLocationLineHash is our line-independent fingerprint (the baseline's) plus an
+  occurrence counter, so an alert keeps its identity when lines move and upload-sarif leaves it alone;
+  `fingerprints` carries the bare baseline fingerprint.
 - Columns count Unicode code points (what the engine measures), so columnKind says "unicodeCodePoints"; a
   renderer cannot convert to UTF-16 without reading files, and the two differ only after astral characters.
 - More than 25,000 results is an error, not a silent truncation: GitHub rejects such a run.
@@ -13,13 +15,14 @@ Decisions (docs/output-formats.md explains them to users):
 from __future__ import annotations
 
 import json
+from collections import Counter
 from importlib import metadata
 from typing import Any
 from urllib.parse import quote
 
 from mi_migrate import __version__
 from mi_migrate.finding import Finding, Severity
-from mi_migrate.output import message_with_evidence
+from mi_migrate.output import RenderContext, help_uri, message_with_evidence
 from mi_migrate.rules import Rule
 from mi_migrate.scan import ScanResult
 
@@ -29,6 +32,7 @@ MAX_RESULTS = 25_000  # GitHub: results per run
 MAX_TAGS = 20  # GitHub: tags per rule
 MAX_SHORT_DESCRIPTION = 1024
 MAX_NOTIFICATIONS = 1000
+MAX_MESSAGE = 1024  # GitHub shows the first sentence; mi-migrate keeps every message.text under this
 FALLBACK_URI = "https://pypi.org/project/mi-migrate/"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "note"}
 # for findings whose rule is not in the catalogue (plugins, detect-secrets): GitHub's bands by severity
@@ -89,6 +93,7 @@ def rule_descriptor(rule_id: str, rule: Rule | None, finding: Finding) -> dict[s
     return {
         "id": rule_id,
         "name": name,
+        "helpUri": help_uri(rule),
         "shortDescription": {"text": title[:MAX_SHORT_DESCRIPTION]},
         "fullDescription": {"text": description},
         "help": {"text": f"{description}\n\nRemediation: {remediation}", "markdown": markdown},
@@ -101,7 +106,20 @@ def rule_descriptor(rule_id: str, rule: Rule | None, finding: Finding) -> dict[s
     }
 
 
-def _result(finding: Finding, index: int) -> dict[str, Any]:
+def artifact_location(path: str, context: RenderContext) -> dict[str, Any]:
+    """Repository-relative URI against %SRCROOT%, or an absolute file:// URI for a file outside the repository."""
+    rel = context.repo_path(path)
+    if rel is None:
+        return {"uri": context.absolute(path).as_uri()}
+    return {"uri": artifact_uri(rel), "uriBaseId": "%SRCROOT%"}
+
+
+def _message(finding: Finding) -> str:
+    text = message_with_evidence(finding)
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+
+
+def _result(finding: Finding, index: int, occurrence: int, context: RenderContext) -> dict[str, Any]:
     span = finding.span
     line, end_line = max(span.line, 1), max(span.end_line, span.line, 1)
     column = max(span.column, 1)
@@ -116,11 +134,11 @@ def _result(finding: Finding, index: int) -> dict[str, Any]:
         "ruleId": finding.rule_id,
         "ruleIndex": index,
         "level": LEVELS[finding.severity],
-        "message": {"text": message_with_evidence(finding)},
+        "message": {"text": _message(finding)},
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": artifact_uri(finding.path), "uriBaseId": "%SRCROOT%"},
+                    "artifactLocation": artifact_location(finding.path, context),
                     "region": {
                         "startLine": line,
                         "startColumn": column,
@@ -131,28 +149,26 @@ def _result(finding: Finding, index: int) -> dict[str, Any]:
             }
         ],
         "fingerprints": {"mi-migrate/v1": finding.fingerprint},
+        "partialFingerprints": {"primaryLocationLineHash": f"{finding.fingerprint}:{occurrence}"},
         "properties": properties,
     }
 
 
-def _src_root(result: ScanResult) -> dict[str, Any]:
-    root: dict[str, Any] = {"description": {"text": "The repository root mi-migrate scanned."}}
-    if result.root.is_absolute():
-        root["uri"] = result.root.as_uri().rstrip("/") + "/"
+def _src_root(result: ScanResult, context: RenderContext) -> dict[str, Any]:
+    root: dict[str, Any] = {"description": {"text": "The root of the repository mi-migrate scanned."}}
+    base = context.repo_root if context.repo_root is not None else result.root
+    if base.is_absolute():
+        root["uri"] = base.as_uri().rstrip("/") + "/"
     return root
 
 
-def _notifications(result: ScanResult) -> list[dict[str, Any]]:
+def _notifications(result: ScanResult, context: RenderContext) -> list[dict[str, Any]]:
     notes = [
         {
             "level": "note",
             "message": {"text": note.message},
             "locations": [
-                {
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": artifact_uri(note.path), "uriBaseId": "%SRCROOT%"}
-                    }
-                }
+                {"physicalLocation": {"artifactLocation": artifact_location(note.path, context)}}
             ],
         }
         for note in result.notes[:MAX_NOTIFICATIONS]
@@ -163,7 +179,7 @@ def _notifications(result: ScanResult) -> list[dict[str, Any]]:
     return notes
 
 
-def document(result: ScanResult, rules: dict[str, Rule]) -> dict[str, Any]:
+def document(result: ScanResult, rules: dict[str, Rule], context: RenderContext | None = None) -> dict[str, Any]:
     """The SARIF log as a dict; raises ValueError when GitHub would reject it for size."""
     if len(result.findings) > MAX_RESULTS:
         raise ValueError(
@@ -176,7 +192,12 @@ def document(result: ScanResult, rules: dict[str, Rule]) -> dict[str, Any]:
     rule_ids = sorted(first)  # only rules that produced results, in id order for stable diffs
     index_of = {rule_id: i for i, rule_id in enumerate(rule_ids)}
     descriptors = [rule_descriptor(rid, rules.get(rid), first[rid]) for rid in rule_ids]
-    results = [_result(f, index_of[f.rule_id]) for f in result.findings]
+    ctx = context if context is not None else RenderContext(scan_root=result.root)
+    seen: Counter[str] = Counter()
+    results = []
+    for finding in result.findings:
+        seen[finding.fingerprint] += 1
+        results.append(_result(finding, index_of[finding.rule_id], seen[finding.fingerprint], ctx))
     return {
         "$schema": SCHEMA_URI,
         "version": SARIF_VERSION,
@@ -191,9 +212,9 @@ def document(result: ScanResult, rules: dict[str, Rule]) -> dict[str, Any]:
                     }
                 },
                 "invocations": [
-                    {"executionSuccessful": True, "toolExecutionNotifications": _notifications(result)}
+                    {"executionSuccessful": True, "toolExecutionNotifications": _notifications(result, ctx)}
                 ],
-                "originalUriBaseIds": {"%SRCROOT%": _src_root(result)},
+                "originalUriBaseIds": {"%SRCROOT%": _src_root(result, ctx)},
                 "columnKind": "unicodeCodePoints",
                 "results": results,
             }
@@ -201,5 +222,5 @@ def document(result: ScanResult, rules: dict[str, Rule]) -> dict[str, Any]:
     }
 
 
-def render(result: ScanResult, rules: dict[str, Rule]) -> str:
-    return json.dumps(document(result, rules), indent=2, ensure_ascii=False) + "\n"
+def render(result: ScanResult, rules: dict[str, Rule], context: RenderContext | None = None) -> str:
+    return json.dumps(document(result, rules, context), indent=2, ensure_ascii=False) + "\n"
