@@ -93,9 +93,10 @@ def test_commands_bicep_and_terraform(report):
         '--scope "$(az storage account show -g "$RG" -n contosoflaskdemo --query id -o tsv)"'
     ]
     assert "Microsoft.Authorization/roleAssignments@2022-04-01" in storage["bicep"]
-    assert "guid(contosoflaskdemo.id, principalId, 'ba92f5b4-2d11-453d-a403-e96b0029c9fe')" in storage["bicep"]
+    assert "guid(storage_contosoflaskdemo.id, principalId, 'ba92f5b4-2d11-453d-a403-e96b0029c9fe')" in storage["bicep"]
     assert 'resource "azurerm_role_assignment"' in storage["terraform"]
-    assert 'data "azurerm_storage_account" "contosoflaskdemo"' in storage["terraform"]
+    assert 'data "azurerm_storage_account" "storage_contosoflaskdemo"' in storage["terraform"]
+    assert "role_definition_name = \"Storage Blob Data Contributor\"" in storage["terraform"]
 
 
 def test_identity_is_user_assigned_for_several_apps(report):

@@ -38,14 +38,20 @@ class FixResult:
 
 
 def unified_diff(fix: FileFix) -> str:
-    lines = difflib.unified_diff(
-        fix.original.splitlines(keepends=True),
-        (fix.updated or "").splitlines(keepends=True),
-        fromfile=f"a/{fix.path}",
-        tofile=f"b/{fix.path}",
-    )
-    text = "".join(lines)
-    return text if text.endswith("\n") or not text else text + "\n\\ No newline at end of file\n"
+    """The change as a unified diff `git apply` takes: lines split on \\n only (a form feed or a lone \\r stays
+    inside its line), and a last line without a newline followed by `\\ No newline at end of file`, on the old
+    and the new side alike, as diff writes it."""
+
+    def lines(text: str) -> list[str]:
+        parts = [line + "\n" for line in text.split("\n")]
+        parts[-1] = parts[-1][:-1]  # what follows the last newline (empty when the text ends with one)
+        return parts if parts[-1] else parts[:-1]
+
+    out = []
+    for line in difflib.unified_diff(lines(fix.original), lines(fix.updated or ""),
+                                     fromfile=f"a/{fix.path}", tofile=f"b/{fix.path}"):
+        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(out)
 
 
 def read_source(path: Path) -> tuple[str, str, bool]:

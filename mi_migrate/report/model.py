@@ -12,7 +12,7 @@ from typing import Any
 from mi_migrate import __version__
 from mi_migrate.finding import Finding, Kind
 from mi_migrate.fix.model import Change
-from mi_migrate.report import deploy, roles
+from mi_migrate.report import deploy, roles, snippets
 from mi_migrate.report.functions import aks_section, functions_section, keyvault_section, troubleshooting
 from mi_migrate.report.redaction import Redactor
 from mi_migrate.report.resources import (
@@ -206,7 +206,7 @@ def build(scan: Any, fix: Any, paths: tuple[str, ...], mode: str) -> dict[str, A
         "notes": [{"path": n.path, "message": n.message} for n in list(scan.notes) + list(getattr(fix, "notes", []))],
     }
     report["troubleshooting"] = troubleshooting(report)
-    return redactor.scrub(report)
+    return redactor.scrub(snippets.finish(report, root))
 
 
 def _derive(endpoints: Any, value: str, kind: str) -> tuple[str | None, str | None]:

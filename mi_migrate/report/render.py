@@ -4,6 +4,7 @@ package; HTML autoescaped; StrictUndefined so a missing key fails loudly instead
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from mi_migrate.report.redaction import final_pass
@@ -26,7 +27,58 @@ def environment() -> Any:
     )
     env.filters["cell"] = md_cell
     env.filters["code"] = md_code
+    env.filters["inline"] = html_inline
+    env.filters["app_md"] = app_md
+    env.filters["app_html"] = app_html
     return env
+
+
+ROOT_APP = "the repository root"
+INLINE_CODE = re.compile(r"`([^`\n]+)`")
+
+
+def html_inline(value: Any) -> Any:
+    """Prose for the HTML page: escaped, and `code spans` (the Markdown notation the messages use) as <code>."""
+    from markupsafe import Markup, escape
+
+    text = str(escape("" if value is None else value))
+    return Markup(INLINE_CODE.sub(lambda m: f"<code>{m.group(1)}</code>", text))
+
+
+def app_md(app: Any) -> str:
+    """An app folder in Markdown: `path`, the root by name (not a bare '.' next to a full stop)."""
+    return ROOT_APP if app in (".", "") else md_code(app)
+
+
+def app_html(app: Any) -> Any:
+    from markupsafe import Markup, escape
+
+    return Markup(ROOT_APP) if app in (".", "") else Markup(f"<code>{escape(app)}</code>")
+
+
+def rotation_groups(rotation: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rotation entries that call for the same steps on the same resource, as one: eleven expired test tokens
+    signed by one account key are one key renewal, not eleven identical blocks."""
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for x in rotation:
+        notes = [n for n in x["notes"] if not n.startswith(("SAS expiry", "In git history"))]
+        key = (x["service"], x.get("resource") or x["finding"], tuple(x["commands"]), x.get("disable_key_auth"),
+               tuple(notes))
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = {"findings": [], "places": [], "service": x["service"], "evidence": [],
+                                   "commands": x["commands"], "notes": [],
+                                   "disable_key_auth": x.get("disable_key_auth")}
+        group["findings"].append(x["finding"])
+        place = f"{x['path']}:{x['line']}"
+        if place not in group["places"]:
+            group["places"].append(place)
+        if x["evidence"] and x["evidence"] not in group["evidence"]:
+            group["evidence"].append(x["evidence"])
+        for note in x["notes"]:
+            if note not in group["notes"]:
+                group["notes"].append(note)
+    return list(groups.values())
 
 
 def md_cell(value: Any) -> str:
@@ -65,7 +117,7 @@ def render(report: dict[str, Any], fmt: str) -> str:
         text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
     else:
         template = environment().get_template(f"report.{fmt}")
-        text = template.render(r=report, chart=chart(report["summary"]))
+        text = template.render(r=report, chart=chart(report["summary"]), rotation=rotation_groups(report["rotation"]))
     return final_pass(text, f"report.{fmt}")
 
 

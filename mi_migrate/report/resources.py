@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from mi_migrate.finding import Finding, Kind
 from mi_migrate.fix.model import Change
-from mi_migrate.report import roles
+from mi_migrate.report import roles, snippets
 
 # resource types that share one Azure resource kind for grouping (an Event Hubs namespace is *.servicebus...)
 GROUP = {"eventhubs": "servicebus", "openai": "cognitive"}
@@ -177,7 +177,7 @@ def resource_dict(resource: Resource, grouper: Grouper) -> dict[str, Any]:
     kind, name = resource.type, resource.display_name
     info = roles.resource_info(kind)
     database = database_section(resource, grouper)
-    az = roles.az_commands(kind, name, resource.grants)
+    az = snippets.az_commands(kind, name, resource.grants)
     notes = list(resource.notes)
     if not resource.apis and not resource.grants and database is None:
         notes.append("No client code in the scanned paths uses this resource: grant the role matching what the "
@@ -191,7 +191,8 @@ def resource_dict(resource: Resource, grouper: Grouper) -> dict[str, Any]:
         "operations": {api: sorted(ops) for api, ops in sorted(resource.apis.items())},
         "grants": [g.to_dict() for g in resource.grants], "database": database,
         "scope_command": roles.scope_command(kind, name), "az": az,
-        "bicep": roles.bicep(kind, name, resource.grants), "terraform": roles.terraform(kind, name, resource.grants),
+        "bicep": snippets.bicep(kind, name, resource.grants),
+        "terraform": snippets.terraform(kind, name, resource.grants),
         "notes": notes,
     }
 
