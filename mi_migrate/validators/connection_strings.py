@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from mi_migrate.validators import MatchContext, Verdict, register
-from mi_migrate.validators.keys import decodes_to, is_emulator_key, is_local_host
+from mi_migrate.validators.keys import decodes_to, decodes_to_text, is_key_material, is_local_host
 from mi_migrate.validators.placeholders import is_placeholder
 
 # Characters that end a connection string on either side: quotes, line breaks, markup, shell/JSON delimiters.
@@ -152,7 +152,8 @@ def _host(url: str) -> str:
 
 
 def _key_ok(value: str, n_bytes: tuple[int, ...]) -> bool:
-    return any(decodes_to(value, n) for n in n_bytes) and not is_placeholder(value) and not is_emulator_key(value)
+    """Random key material of one of the sizes: no placeholder, typed sequence, base64 of text or emulator key."""
+    return is_key_material(value, n_bytes)
 
 
 def _verdict(part: Part, fields: dict[str, str]) -> Verdict:
@@ -332,7 +333,7 @@ def redis_connection_string(ctx: MatchContext) -> Verdict | None:
     words = first.split("=")[-1].split()
     first = words[-1] if words else first
     host = first.split(":")[0].lower()
-    if is_local_host(host) or is_placeholder(password.value):
+    if is_local_host(host) or is_placeholder(password.value) or decodes_to_text(password.value):
         return None
     azure_host = host.endswith((".redis.cache.windows.net", ".redis.azure.net", ".redisenterprise.cache.azure.net"))
     if not azure_host and not decodes_to(password.value, 32):
@@ -340,12 +341,71 @@ def redis_connection_string(ctx: MatchContext) -> Verdict | None:
     return _verdict(password, {"cache": host.split(".")[0], "endpoint": first, "credential": "access-key"})
 
 
+# What people write where a URL's password goes when they mean "fill this in": `user:password@`, `:pass@`,
+# `%s`, `%(pw)s`, `***`, `{pw}`, `{quote_plus(pw)}`, `$PW`.
+_URL_PASSWORD_SLOT = re.compile(
+    r"(?i)(?:my|your|the|db|user|admin|sql|pg|mysql|redis|access)?[_\-]?(?:password|passwd|pass|pwd|secret|key)"
+    r"[_\-]?\d{0,3}|%\(?\w*\)?s|\*+|\.{3}|…|x+|\?+"
+)
+
+
+def is_url_password_placeholder(value: str) -> bool:
+    """A URL's password slot holding a name, a format slot, an expression or a variable, not a password."""
+    value = unquote(value)
+    return (
+        not value
+        or is_placeholder(value)
+        or _URL_PASSWORD_SLOT.fullmatch(value) is not None
+        or value.lower() in WEAK_PASSWORD_WORDS
+        or ("{" in value and "}" in value)  # f-string / format slot: {password}, {quote_plus(pw)}
+        or value.startswith(("$", "%"))  # $PW, ${PW}, %PW%
+    )
+
+
 @register("redis_url")
 def redis_url(ctx: MatchContext) -> Verdict | None:
     """`rediss://:<key>@<cache>.redis.cache.windows.net:6380` — the password sits in the URL."""
     secret = ctx.match.group("secret")
     host = ctx.match.group("host").lower()
-    if is_placeholder(secret) or is_local_host(host):
+    if is_url_password_placeholder(secret) or decodes_to_text(secret) or is_local_host(host):
         return None
     return Verdict(secret, ctx.match.start("secret"), ctx.match.end("secret"),
                    {"cache": host.split(".")[0], "endpoint": host, "credential": "access-key"})
+
+
+# Azure database hosts whose URL's user-info password is a database password (or, for Cosmos DB's MongoDB API, the
+# account key): suffix → service.
+AZURE_DB_HOSTS = {
+    ".database.windows.net": "sql",
+    ".database.chinacloudapi.cn": "sql",
+    ".database.usgovcloudapi.net": "sql",
+    ".postgres.database.azure.com": "postgres",
+    ".postgres.cosmos.azure.com": "postgres",
+    ".mysql.database.azure.com": "mysql",
+    ".mariadb.database.azure.com": "mysql",
+    ".mongo.cosmos.azure.com": "cosmos",
+    ".mongocluster.cosmos.azure.com": "cosmos",
+    ".documents.azure.com": "cosmos",
+}
+
+
+@register("url_credential")
+def url_credential(ctx: MatchContext) -> Verdict | None:
+    """`scheme://user:<password>@<server>.<azure database host>/…` (SQLAlchemy, psycopg, Django, Prisma, JDBC-less
+    Node/Go/Java URLs, MongoDB): the password in the URL's user-info."""
+    secret = ctx.match.group("secret")
+    host = ctx.match.group("host").lower()
+    if is_url_password_placeholder(secret) or decodes_to_text(secret):
+        return None
+    service = next((name for suffix, name in AZURE_DB_HOSTS.items() if host.endswith(suffix)), "")
+    if not service:
+        return None
+    scheme = ctx.match.group("scheme").lower()
+    fields = {
+        "service": service,
+        "server": host,
+        "user": unquote(ctx.match.group("user") or ""),
+        "scheme": scheme,
+        "credential": "account-key" if scheme.startswith("mongodb") and service == "cosmos" else "password",
+    }
+    return _verdict(Part("password", secret, ctx.match.start("secret"), ctx.match.end("secret")), fields)

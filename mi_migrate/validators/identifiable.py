@@ -425,5 +425,16 @@ def fake_key(name: str, rng: random.Random, valid: bool = True) -> str:
     return generate(fmt.signature, seed if valid else bad_seed, fmt.n_bytes, fmt.url_safe, rng)
 
 
+def fake_slashed_key(n_bytes: int, rng: random.Random, url_encoded: bool = False) -> str:
+    """A legacy (non-identifiable) key of n_bytes in base64, starting FAKE and holding `/` and `+` (a Functions or
+    Redis key may); url_encoded writes them and the `=` padding as %2F %2B %3D, as a query string may."""
+    key = list(fakes.fake_base64_key(n_bytes, rng))
+    key[12], key[24] = "/", "+"  # any base64 character decodes: still n_bytes
+    text = "".join(key)
+    return text.replace("/", "%2F").replace("+", "%2B").replace("=", "%3D") if url_encoded else text
+
+
+fakes.register("fnkey", lambda arg, rng: fake_slashed_key(40, rng, url_encoded=arg.upper() == "%2F"))
+fakes.register("b64slash", lambda arg, rng: fake_slashed_key(int(arg or 32), rng))
 fakes.register("ident", lambda arg, rng: fake_key(arg, rng))
 fakes.register("ident_badsum", lambda arg, rng: fake_key(arg, rng, valid=False))

@@ -10,6 +10,7 @@ import base64
 import binascii
 import hashlib
 import re
+from urllib.parse import unquote
 
 from mi_migrate.validators import MatchContext, Verdict, register
 from mi_migrate.validators.placeholders import is_placeholder
@@ -40,6 +41,42 @@ def decodes_to(value: str, n_bytes: int) -> bool:
         return len(base64.b64decode(value, validate=True)) == n_bytes
     except (binascii.Error, ValueError):
         return False
+
+
+_PRINTABLE = frozenset(range(0x20, 0x7F)) | {0x09, 0x0A, 0x0D}
+
+
+def decodes_to_text(value: str) -> bool:
+    """True if value is base64 (standard or URL-safe, URL-encoded or not) of printable text: `dGVzdC1…` is
+    "test-account-key", typed by a person. Key material is random bytes: 64 random bytes are all printable with
+    probability (97/256)^64 ≈ 1e-27, and even 90% printable (the threshold) is as unlikely."""
+    text = unquote(value.strip())
+    core = text.rstrip("=")
+    if len(core) < 16 or not re.fullmatch(r"[A-Za-z0-9+/_\-]+", core):
+        return False
+    try:
+        raw = base64.b64decode(core.replace("-", "+").replace("_", "/") + "=" * (-len(core) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return bool(raw) and sum(byte in _PRINTABLE for byte in raw) * 10 >= len(raw) * 9
+
+
+def is_key_material(value: str, n_bytes: int | list[int] | tuple[int, ...]) -> bool:
+    """Base64 of exactly n_bytes (one of them) that is random, not a placeholder, a typed sequence or text."""
+    sizes = n_bytes if isinstance(n_bytes, (list, tuple)) else [n_bytes]
+    return (
+        any(decodes_to(value, n) for n in sizes)
+        and not is_placeholder(value)
+        and not is_emulator_key(value)
+        and not decodes_to_text(value)
+    )
+
+
+def _is_identifiable(value: str) -> bool:
+    """Identifiable keys are decided by their signature and checksum, never by what their bytes look like."""
+    from mi_migrate.validators import identifiable
+
+    return identifiable.identify(value, strict=False) is not None
 
 
 def is_emulator_key(value: str) -> bool:
@@ -76,20 +113,39 @@ def _secret(ctx: MatchContext) -> tuple[str, int, int]:
 def base64_key(ctx: MatchContext) -> Verdict | None:
     """A key that must decode to `bytes` bytes (64 for storage/Cosmos, 32 for Service Bus/Redis/SignalR)."""
     secret, start, end = _secret(ctx)
-    sizes = ctx.options.get("bytes", [64])
-    sizes = sizes if isinstance(sizes, list) else [sizes]
-    if is_placeholder(secret) or is_emulator_key(secret) or not any(decodes_to(secret, n) for n in sizes):
+    if not is_key_material(secret, ctx.options.get("bytes", [64])):
         return None
     if not _context_ok(ctx):
         return None
     return Verdict(secret, start, end, {"key_format": "legacy"})
 
 
+# An identifier that carries hex or alphanumerics: `eval_67ab…`, `asst_…`, `file-…`, `thread_…`, `batch_…` (a word
+# and `_`/`-` before the value), or a path segment (`/files/67ab…/content`). A key stands alone.
+_ID_PREFIX = re.compile(r"(?:^|[^A-Za-z0-9])[A-Za-z][A-Za-z0-9]{0,30}[_-]$|[^/]/$")  # `//` opens user-info, not a path
+_ID_SUFFIX = re.compile(r"[_-][A-Za-z0-9]")
+
+
+def is_inside_identifier(text: str, start: int, end: int) -> bool:
+    """The value at text[start:end] continues an identifier (`word_<value>`, `word-<value>`, `<value>_v2`) or is
+    a URL path segment, rather than standing alone as a key does."""
+    return bool(_ID_PREFIX.search(text, max(0, start - 32), start)) or bool(_ID_SUFFIX.match(text, end))
+
+
 @register("context_key")
 def context_key(ctx: MatchContext) -> Verdict | None:
-    """A value with no checksum or fixed length (32 hex, 52 alnum): accepted only with context words nearby."""
+    """A value with no checksum or fixed length (32 hex, 52 alnum): accepted only with context words nearby.
+
+    Options: `reject_identifiers` (default true) drops values inside identifiers or URL paths; `not_text` drops
+    base64 that decodes to printable text (for base64 key shapes)."""
     secret, start, end = _secret(ctx)
+    if ctx.options.get("url_decode", False):  # `%2F`, `%2B`, `%3D` in a URL: the key is the decoded value
+        secret = unquote(secret)
     if is_placeholder(secret) or LOCK_OR_BUNDLE.search(ctx.filename) or not _context_ok(ctx):
+        return None
+    if ctx.options.get("reject_identifiers", True) and is_inside_identifier(ctx.text, start, end):
+        return None
+    if ctx.options.get("not_text", False) and decodes_to_text(secret) and not _is_identifiable(secret):
         return None
     if ctx.options.get("reject_hash_context", True):
         line_start = ctx.text.rfind("\n", 0, start) + 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 _TEMPLATE = re.compile(
@@ -50,6 +51,45 @@ def is_low_variety(value: str) -> bool:
     )
 
 
+_SAME_RUN = re.compile(r"(.)\1{6,}")  # seven or more of one character: a random key has none
+
+
+def _run_lengths(core: str) -> list[int]:
+    """Lengths of the ascending or descending runs (`abcd`, `9876`: consecutive code points) covering `core`."""
+    runs, length, step = [], 1, 0
+    for prev, cur in itertools.pairwise(core):
+        delta = ord(cur) - ord(prev)
+        if delta in (1, -1) and (step in (0, delta)):
+            length, step = length + 1, delta
+            continue
+        runs.append(length)
+        length, step = (2, delta) if delta in (1, -1) else (1, 0)
+    runs.append(length)
+    return runs
+
+
+def is_sequence(value: str) -> bool:
+    """Typed, not generated: `1234567890abcdef…`, `abcdefg0123456789`, a repeated block, a long run of one
+    character (a key overwritten part-way: `…888888888`). Random key material has none of these; the
+    thresholds keep a real 32-hex or 88-base64 key's chance of tripping them below one in a million."""
+    core = value.strip().rstrip("=")
+    if len(core) < 8:
+        return False
+    if _SAME_RUN.search(core):
+        return True
+    if len(core) > 160:  # longer than any key: the shape checks decide (and this stays cheap per anchor)
+        return False
+    lowered = core.lower()
+    for size in range(2, len(lowered) // 2 + 1):  # `abcdabcd…`, `1234567890abcdef1234567890abcdef`
+        block = lowered[:size]
+        if (block * (len(lowered) // size + 1)).startswith(lowered):
+            return True
+    runs = _run_lengths(lowered)
+    if max(runs) >= 8:
+        return True
+    return sum(n for n in runs if n >= 4) * 2 >= len(lowered)
+
+
 def is_placeholder_word(value: str) -> bool:
     """YOUR_KEY, <key>, REPLACE_ME, example: words a human put where a key goes."""
     if _WORDS.search(value) and re.fullmatch(r"[A-Za-z_\- <>.]+", value):
@@ -62,7 +102,9 @@ def is_placeholder(value: str) -> bool:
     value = value.strip().strip("'\"")
     if len(value) > 512:  # longer than any key; a shape check decides, not the placeholder heuristics
         return False
-    return not value or is_templated(value) or is_low_variety(value) or is_placeholder_word(value)
+    return (
+        not value or is_templated(value) or is_low_variety(value) or is_placeholder_word(value) or is_sequence(value)
+    )
 
 
 def is_marked_fake(value: str) -> bool:

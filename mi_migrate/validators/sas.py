@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 from mi_migrate.validators import MatchContext, Verdict, register
 from mi_migrate.validators.connection_strings import grow
-from mi_migrate.validators.keys import is_local_host
+from mi_migrate.validators.keys import decodes_to_text, is_local_host
 from mi_migrate.validators.placeholders import is_placeholder
 
 SAS_END = re.compile(r"[\"'`\n\r\t <>\\;,)\]}|]")
@@ -29,8 +29,26 @@ USER_DELEGATION = ("skoid", "sktid", "skt", "ske", "sks", "skv")
 SERVICE_HOST = re.compile(r"^(?P<account>[a-z0-9]{3,24})\.(?P<service>blob|queue|table|file|dfs)\.", re.I)
 
 
+# `spr=https,http` holds a comma (the one SAS value that may): it does not end the token there.
+_SPR_BEFORE = re.compile(r"(?i)(?:^|[?&;])spr=https?$")
+_SPR_AFTER = re.compile(r"(?i)https?(?:$|[&#\"'`\s<>\\;,)\]}|])")
+
+
 def _grow(text: str, start: int, end: int) -> tuple[int, int]:
-    return grow(text, start, end, SAS_END, limit=2048)
+    left, right = grow(text, start, end, SAS_END, limit=2048)
+    for _ in range(4):  # a comma inside `spr=https,http`, on either side of the anchor: grow past it
+        if left > 0 and text[left - 1] == "," and _SPR_AFTER.match(text, left):
+            before = grow(text, left - 1, left - 1, SAS_END, limit=2048)[0]
+            if _SPR_BEFORE.search(text[before : left - 1]):
+                left = before
+                continue
+        if right < len(text) and text[right] == "," and _SPR_BEFORE.search(text[left:right]) and (
+            _SPR_AFTER.match(text, right + 1)
+        ):
+            right = grow(text, right + 1, right + 1, SAS_END, limit=2048)[1]
+            continue
+        break
+    return left, right
 
 
 def _parse_time(value: str) -> dt.datetime | None:
@@ -48,6 +66,18 @@ def _expiry_fields(expiry: dt.datetime | None, raw: str) -> dict[str, str]:
         return {"expiry": unquote(raw)} if raw else {}
     now = dt.datetime.now(dt.UTC)
     return {"expiry": expiry.strftime("%Y-%m-%dT%H:%M:%SZ"), "expired": "true" if expiry < now else "false"}
+
+
+EXPIRY_SOURCES = {"se": "signed expiry", "ske": "delegation key"}
+
+
+def _effective_expiry(params: dict[str, str]) -> tuple[dt.datetime | None, str]:
+    """When the token stops working: `se`, or for a user-delegation SAS the earlier of `se` and the delegation
+    key's expiry `ske` (a token outlives its signing key on paper only). Returns (expiry, "se" | "ske")."""
+    candidates = [(when, name) for name in ("se", "ske") if (when := _parse_time(params.get(name, ""))) is not None]
+    if not candidates:
+        return None, ""
+    return min(candidates, key=lambda pair: pair[0])
 
 
 def classify(params: dict[str, str]) -> str:
@@ -76,6 +106,8 @@ def storage_sas(ctx: MatchContext) -> Verdict | None:
     sig = unquote(params.get("sig", ""))
     if "sv" not in params or len(sig) < 20 or is_placeholder(sig) or not re.fullmatch(r"[A-Za-z0-9+/=]+", sig):
         return None
+    if decodes_to_text(sig):  # an HMAC is random bytes; `sig=` of base64 text was typed by a person
+        return None
     host = (urlsplit(url).hostname or "") if "://" in url else ""
     if host and is_local_host(host):
         return None
@@ -85,10 +117,15 @@ def storage_sas(ctx: MatchContext) -> Verdict | None:
         "version": params.get("sv", ""),
         "permissions": ",".join(PERMISSIONS.get(ch, ch) for ch in unquote(params.get("sp", ""))),
         "start": unquote(params.get("st", "")),
-        "protocol": params.get("spr", ""),
+        "protocol": unquote(params.get("spr", "")),
         "stored_policy": params.get("si", ""),
     }
-    fields.update(_expiry_fields(_parse_time(params.get("se", "")), params.get("se", "")))
+    expiry, source = _effective_expiry(params)
+    fields.update(_expiry_fields(expiry, params.get("se", "")))
+    if "ske" in params:
+        fields["key_expiry"] = unquote(params["ske"])
+    if expiry is not None:
+        fields["expiry_source"] = source
     if sas_type == "account":
         fields["services"] = ",".join(SERVICES.get(ch, ch) for ch in params.get("ss", ""))
         fields["resource_types"] = ",".join(RESOURCE_TYPES.get(ch, ch) for ch in params.get("srt", ""))
@@ -103,7 +140,10 @@ def storage_sas(ctx: MatchContext) -> Verdict | None:
     fields = {k: v for k, v in fields.items() if v}
     what = {"account": "Account SAS", "service": "Service SAS", "user-delegation": "User-delegation SAS"}[sas_type]
     expired = fields.get("expired") == "true"
-    message = f"Storage {what} token" + (" (expired: no longer grants access, but a key signed it)" if expired else "")
+    message = f"Storage {what} token"
+    if expired and expiry is not None:
+        why = "no longer grants access" + ("" if sas_type == "user-delegation" else ", but an account key signed it")
+        message += f" (expired {expiry:%Y-%m-%d} ({EXPIRY_SOURCES[source]}): {why})"
     # The whole query string is the credential: hash and redact all of it, from its first parameter.
     secret = query.rstrip("&")
     return Verdict(secret, query_offset, query_offset + len(secret), fields, message=message,
@@ -120,6 +160,8 @@ def shared_access_signature_token(ctx: MatchContext) -> Verdict | None:
     sig = unquote(params.get("sig", ""))
     if "sr" not in params or len(sig) < 20 or is_placeholder(sig) or is_placeholder(params["sr"]):
         return None
+    if decodes_to_text(sig):
+        return None
     resource = unquote(params["sr"])
     host = urlsplit(resource if "://" in resource else "https://" + resource).hostname or ""
     if is_local_host(host):
@@ -132,4 +174,9 @@ def shared_access_signature_token(ctx: MatchContext) -> Verdict | None:
         when = dt.datetime.fromtimestamp(int(expiry), dt.UTC)
         fields.update(_expiry_fields(when, expiry))
     fields = {k: v for k, v in fields.items() if v}
-    return Verdict(token, start, end, fields, severity="warning" if fields.get("expired") == "true" else None)
+    message = None
+    if fields.get("expired") == "true":
+        label = {"iothub": "IoT Hub", "eventhubs": "Event Hubs"}.get(service, "Service Bus")
+        message = f"{label} SharedAccessSignature token (expired {fields['expiry'][:10]} (se): no longer grants access)"
+    return Verdict(token, start, end, fields, message=message,
+                   severity="warning" if fields.get("expired") == "true" else None)
