@@ -99,32 +99,32 @@ def test_commands_bicep_and_terraform(report):
     assert "role_definition_name = \"Storage Blob Data Contributor\"" in storage["terraform"]
 
 
-def test_identity_is_user_assigned_for_several_apps(report):
-    identity = report["identity"]
-    assert identity["type"] == "user-assigned"
-    assert "flask-app" in identity["reasons"][0] and "functions-app" in identity["reasons"][0]
+def test_apps_sharing_nothing_keep_their_own_system_assigned_identity(report):
+    identity = report["identity"]  # flask-app and functions-app reach different accounts: no shared identity
+    assert identity["type"] == "system-assigned"
+    assert {a["path"] for a in identity["apps"]} == {"flask-app", "functions-app"}
+    assert any("user-assigned:" in reason for reason in identity["reasons"])  # both kinds are explained
     commands = "\n".join(identity["commands"])
-    assert "az identity create" in commands
     assert "az webapp identity assign" in commands and "az functionapp identity assign" in commands
-    assert any(s["name"] == "AZURE_CLIENT_ID" for s in report["settings"]["add"])
+    assert not any(s["name"] == "AZURE_CLIENT_ID" for s in report["settings"]["add"])
 
 
 def test_settings_derived_never_secret(report):
     added = {s["name"]: s for s in report["settings"]["add"]}
     assert added["AZURE_STORAGE_ACCOUNT_URL"]["value"] == "https://contosoflaskdemo.blob.core.windows.net"
     deleted = {s["name"] for s in report["settings"]["delete"]}
-    assert "AZURE_STORAGE_CONNECTION_STRING" in deleted
+    assert "SERVICEBUS_CONNECTION_STRING" in deleted
+    # flask-app/settings.py still reads it (a hard-coded fallback): not deleted before that read is gone
+    still = {s["name"]: s for s in report["settings"]["still_read"]}
+    assert "AZURE_STORAGE_CONNECTION_STRING" not in deleted
+    assert "flask-app/settings.py" in {r["path"] for r in still["AZURE_STORAGE_CONNECTION_STRING"]["reads"]}
 
 
 def test_functions_identity_based_connections(report):
     (app,) = report["functions"]
     connections = {c["name"]: c for c in app["connections"]}
     storage = {s["name"]: s["value"] for s in connections["AzureWebJobsStorage"]["settings"]}
-    assert storage["AzureWebJobsStorage__blobServiceUri"] == "https://contosofuncdemo.blob.core.windows.net"
-    assert storage["AzureWebJobsStorage__queueServiceUri"] == "https://contosofuncdemo.queue.core.windows.net"
-    assert storage["AzureWebJobsStorage__credential"] == "managedidentity"
-    assert "AzureWebJobsStorage__clientId" in storage
-    assert "AzureWebJobsStorage__accountName=contosofuncdemo" in connections["AzureWebJobsStorage"]["notes"][0]
+    assert storage == {"AzureWebJobsStorage__accountName": "contosofuncdemo"}  # system-assigned: nothing else
     sb = {s["name"]: s["value"] for s in connections["ServiceBusConnection"]["settings"]}
     assert sb["ServiceBusConnection__fullyQualifiedNamespace"] == "contoso-func-demo.servicebus.windows.net"
     cosmos = {s["name"]: s["value"] for s in connections["CosmosDbConnection"]["settings"]}

@@ -34,7 +34,7 @@ def build_report(options: Any, fix_result: Any = None, *, third_party: bool = Tr
         past = api.run_scan(api.ScanOptions(paths=options.paths, config=options.config, jobs=options.jobs,
                                             third_party=third_party, apply_baseline=False, history=True))
         scan.findings += [f for f in past.findings if not f.origin.get("present_at_head")]
-    return build(scan, fix_result, tuple(options.paths), mode)
+    return build(scan, fix_result, tuple(options.paths), mode, getattr(options, "client_id_env", None))
 
 
 def render_report(options: Any, fmt: str, fix_result: Any = None, history: bool = False) -> str:

@@ -1,4 +1,4 @@
-"""Report sections about where the code runs and what goes wrong: Azure Functions identity-based connections,
+"""Report sections about where the code runs and what goes wrong (Azure Functions apps: function_apps.py):
 AKS workload identity, third-party secrets to Key Vault, and troubleshooting tied to findings.
 """
 
@@ -7,107 +7,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from mi_migrate.finding import Kind
 from mi_migrate.report import deploy, roles
-from mi_migrate.report.resources import Grouper, Resource, setting_name
+from mi_migrate.report.resources import Grouper, setting_name
 
 CLIENT_ID_VALUE = "<client-id of the user-assigned identity>"
-
-
-def _connection_settings(name: str, resource: Resource | None, uses: set[tuple[str, str]],
-                         user_assigned: bool) -> tuple[list[dict[str, str]], list[str]]:
-    exts = {ext for ext, _ in uses}
-    endpoint = resource.endpoint if resource else None
-    kind = resource.type if resource else next(iter(sorted(exts)), "storage")
-    out: list[dict[str, str]] = []
-    notes: list[str] = []
-    if kind == "storage" or exts & {"blob", "queue", "table"}:
-        account = resource.display_name if resource else "<account>"
-        base = endpoint or f"https://{account}.blob.core.windows.net"
-        if name == "AzureWebJobsStorage" and not exts:
-            out.append({"name": f"{name}__accountName", "value": account})
-        else:
-            if "blob" in exts:
-                out.append({"name": f"{name}__blobServiceUri", "value": deploy.storage_uri(base, "blob")})
-            if "queue" in exts or ("blob", "trigger") in uses:
-                out.append({"name": f"{name}__queueServiceUri", "value": deploy.storage_uri(base, "queue")})
-            if "table" in exts:
-                out.append({"name": f"{name}__tableServiceUri", "value": deploy.storage_uri(base, "table")})
-            if name == "AzureWebJobsStorage":
-                notes.append(f"For the host alone, `AzureWebJobsStorage__accountName={account}` is enough (public "
-                             "cloud, default DNS); the bindings on this connection need the service URIs above.")
-    elif kind in ("servicebus", "eventhubs"):
-        host = urlsplit(endpoint if endpoint and "://" in endpoint else f"sb://{endpoint or ''}").hostname
-        out.append({"name": f"{name}__fullyQualifiedNamespace",
-                    "value": host or f"{resource.display_name if resource else '<namespace>'}.servicebus.windows.net"})
-    elif kind == "cosmos":
-        out.append({"name": f"{name}__accountEndpoint", "value": endpoint or "https://<account>.documents.azure.com:443/"})
-    elif kind == "eventgrid":
-        out.append({"name": f"{name}__topicEndpointUri", "value": endpoint or "<topic endpoint>"})
-    else:
-        out.append({"name": f"{name}__serviceUri", "value": endpoint or "<endpoint>"})
-    out.append({"name": f"{name}__credential", "value": "managedidentity"})
-    if user_assigned:
-        out.append({"name": f"{name}__clientId", "value": CLIENT_ID_VALUE})
-    return out, notes
-
-
-def functions_section(root: Path, pairs: list[Any], by_entry: dict[str, Resource], grouper: Grouper,
-                      identity: dict[str, Any]) -> list[dict[str, Any]]:
-    """One entry per Functions app (a folder with host.json): its connections and their identity-based form."""
-    apps = sorted({deploy.app_dir(root, e["path"]) for e, _, _ in pairs
-                   if deploy.host_kind(root, deploy.app_dir(root, e["path"])) == "functionapp"})
-    user_assigned = identity["type"] == "user-assigned"
-    sections = []
-    for app in apps:
-        folder = root / app
-        bindings = deploy.function_bindings(folder)
-        secrets: dict[str, Resource | None] = {}
-        for entry, finding, _ in pairs:
-            if finding is None or finding.kind != Kind.SECRET or deploy.app_dir(root, entry["path"]) != app:
-                continue
-            if not entry["path"].endswith("local.settings.json"):
-                continue
-            name = setting_name(grouper, finding)
-            if name:
-                secrets[name] = by_entry.get(entry["id"])
-        connections = []
-        for name in sorted(set(bindings) | set(secrets)):
-            uses = {(ext, direction) for ext, direction, _ in bindings.get(name, [])}
-            resource = secrets.get(name)
-            settings, notes = _connection_settings(name, resource, uses, user_assigned)
-            grant_roles: list[str] = []
-            for use in sorted(uses):
-                grant_roles += deploy.FUNCTION_ROLES.get(use, [])
-            if name == "AzureWebJobsStorage":
-                grant_roles.append("Storage Blob Data Owner")
-                if ("blob", "trigger") in uses:
-                    grant_roles += ["Storage Account Contributor", "Storage Queue Data Contributor"]
-            grants = roles.reduce([roles.Grant(r, "cosmos" if r.startswith("Cosmos") else "rbac",
-                                               f"Functions bindings on {name}: "
-                                               + ", ".join(sorted({b for _, _, b in bindings.get(name, [])}) or
-                                                           ["host storage"]))
-                                   for r in grant_roles])
-            if resource is not None:
-                resource.grants.extend(grants)
-            extensions = []
-            for ext in sorted({ext for ext, _ in uses}):
-                package, min_ext, min_bundle = deploy.MIN_VERSIONS[ext]
-                check = deploy.bundle_check(folder, min_bundle)
-                extensions.append({"binding": ext, "package": package, "min_extension": min_ext,
-                                   "min_bundle": min_bundle, "bundle": check["declared"], "bundle_ok": check["ok"]})
-            connections.append({
-                "name": name, "resource": resource.id if resource else None,
-                "bindings": sorted({b for _, _, b in bindings.get(name, [])}), "settings": settings,
-                "delete": [name], "roles": [g.role for g in grants], "extensions": extensions, "notes": notes})
-        sections.append({"app": app, "host_json": (folder / "host.json").exists(),
-                         "local_settings": (folder / "local.settings.json").exists(), "connections": connections,
-                         "notes": ["Identity-based connections need Functions runtime 4.x.",
-                                   "Do not set `__credential` in local.settings.json: locally the connection uses "
-                                   "your developer sign-in (az login), which needs the same roles."]})
-    return sections
 
 
 def aks_section(root: Path, hints: dict[str, list[str]], identity: dict[str, Any]) -> dict[str, Any] | None:

@@ -13,20 +13,26 @@ from mi_migrate import __version__
 from mi_migrate.finding import Finding, Kind
 from mi_migrate.fix.model import Change
 from mi_migrate.report import deploy, roles, snippets
-from mi_migrate.report.functions import aks_section, functions_section, keyvault_section, troubleshooting
+from mi_migrate.report.apps import DEVELOPER, Apps, identity_plan
+from mi_migrate.report.function_apps import NO_IDENTITY, connection_names, functions_section
+from mi_migrate.report.functions import aks_section, keyvault_section, troubleshooting
 from mi_migrate.report.redaction import Redactor
 from mi_migrate.report.resources import (
     Grouper,
     Resource,
+    ai_flavour,
     change_target,
     compute_grants,
     finding_target,
     is_secret,
     new_setting,
+    real_target,
     resource_dict,
     rotation_entry,
     setting_name,
 )
+from mi_migrate.report.runbook import build_runbooks
+from mi_migrate.report.settings_reads import RepoIndex, describe, read_steps
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "note": 2}
 HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@", re.M)
@@ -84,12 +90,15 @@ def _finding_entry(fid: str, finding: Finding | None, change: Change | None) -> 
     return entry
 
 
-def build(scan: Any, fix: Any, paths: tuple[str, ...], mode: str) -> dict[str, Any]:
+def build(scan: Any, fix: Any, paths: tuple[str, ...], mode: str,
+          client_id_env: str | None = None) -> dict[str, Any]:
     root: Path = Path(scan.root)
     findings: list[Finding] = sorted(scan.findings, key=lambda f: (f.path, f.span.line, f.span.column, f.rule_id))
     changes: list[Change] = list(fix.changes) if fix is not None else []
     redactor = Redactor(root)
     grouper = Grouper(root)
+    index = RepoIndex(root, fix)
+    apps = Apps(root, index.text)
 
     used: set[int] = set()
     entries: list[dict[str, Any]] = []
@@ -103,8 +112,9 @@ def build(scan: Any, fix: Any, paths: tuple[str, ...], mode: str) -> dict[str, A
         if i not in used:
             pairs.append((_finding_entry("", None, change), None, change))
     pairs.sort(key=lambda p: (p[0]["path"], p[0]["line"]))
-    for n, (entry, _, _) in enumerate(pairs, 1):
+    for n, (entry, finding, _) in enumerate(pairs, 1):
         entry["id"] = f"F{n}"
+        _correct_functions_advice(entry, finding)
         entries.append(entry)
 
     # code diffs: per file in full, and per finding the hunks touching its lines
@@ -122,19 +132,22 @@ def build(scan: Any, fix: Any, paths: tuple[str, ...], mode: str) -> dict[str, A
             hunks = [h for lo, hi, h in file_hunks.get(change.path, []) if lo <= change.end_line and hi >= change.line]
             entry["diff"] = "".join(hunks) or None
 
-    # resources
+    # resources: only from real endpoints and account names, never from tests, fixtures or emulator keys
     from mi_migrate.fix import endpoints
     from mi_migrate.fix.settings import RepoSettings, settings_root
 
     repo_settings = getattr(fix, "settings", None) or RepoSettings(settings_root(paths))
     by_entry: dict[str, Resource] = {}
     for entry, finding, change in pairs:
+        app = apps.of(entry["path"])
+        if app is None or (finding is not None and finding.kind == Kind.INFORMATIONAL):
+            continue  # a test file or fixture, an emulator key: no Azure resource
         resource = None
         if change is not None:
             kind, name, endpoint, api = change_target(change)
-            if kind:
-                resource = grouper.get(kind, name, endpoint)
-                grouper.add_usage(resource, api, change.operations, change.client, change.path)
+            if kind and kind in roles.table()["resources"]:
+                resource = grouper.get(kind, name, endpoint, ai_flavour(change.family, change.service))
+                grouper.add_usage(resource, api, change.operations, change.client, change.path, app)
         elif finding is not None and finding.kind == Kind.KEY_BASED_CODE:
             api = roles.api_for_family(finding.fields.get("family", ""), finding.service)
             target = finding_target(finding)
@@ -142,21 +155,25 @@ def build(scan: Any, fix: Any, paths: tuple[str, ...], mode: str) -> dict[str, A
                 kind, name, endpoint = target
                 setting = finding.fields.get("setting")
                 value = repo_settings.get(setting) if setting else None
+                kind = roles.api_info(api)["resource"]
                 if value and name is None:
-                    name, endpoint = _derive(endpoints, value, roles.api_info(api)["resource"])
-                resource = grouper.get(roles.api_info(api)["resource"], name, endpoint)
-                grouper.add_usage(resource, api, (), finding.fields.get("client", ""), finding.path)
+                    name, endpoint = real_target(kind, *_derive(endpoints, value, kind))
+                resource = grouper.get(kind, name, endpoint,
+                                       ai_flavour(finding.fields.get("family", ""), finding.service))
+                grouper.add_usage(resource, api, (), finding.fields.get("client", ""), finding.path, app)
         elif finding is not None and finding.kind != Kind.INFRASTRUCTURE:  # IaC findings are not app usage
             target = finding_target(finding)
-            if target is not None:
-                resource = grouper.get(*target)
+            if target is not None and (target[1] is not None or finding.kind == Kind.SECRET):
+                hint = setting_name(grouper, finding, settings_only=True) or ""
+                resource = grouper.get(*target, ai_flavour(f"{finding.fields.get('family', '')} {hint}",
+                                                           finding.service))
                 for key in ("database", "user", "policy"):
                     if finding.fields.get(key):
                         resource.fields.setdefault(key, finding.fields[key])
         if resource is not None:
             resource.finding_ids.append(entry["id"])
             resource.files.add(entry["path"])
-            resource.apps.add(deploy.app_dir(root, entry["path"]))
+            resource.apps.add(app)
             by_entry[entry["id"]] = resource
     grouper.merge_unnamed()
     alive = {id(r) for r in grouper.resources.values()}
@@ -164,18 +181,17 @@ def build(scan: Any, fix: Any, paths: tuple[str, ...], mode: str) -> dict[str, A
         if id(resource) not in alive:  # merged into the named resource of its kind
             by_entry[fid] = next(r for r in grouper.resources.values() if fid in r.finding_ids)
 
-    apps: dict[str, set[str]] = {}
+    app_resources: dict[str, set[str]] = {}
     for resource in grouper.resources.values():
         for app in resource.apps:
-            apps.setdefault(app, set()).add(resource.id)
-    for entry in entries:
-        if entry["kind"] != Kind.INFRASTRUCTURE.value:
-            apps.setdefault(deploy.app_dir(root, entry["path"]), set())
+            app_resources.setdefault(app, set()).add(resource.id)
     hints = deploy.platform(root, paths)
     declared = [f.fields for f in findings if f.kind == Kind.INFRASTRUCTURE and "identity_type" in f.fields]
-    identity = deploy.recommend(root, apps, hints, declared)
+    client_refs = [r.where() for r in index.refs(client_id_env or "AZURE_CLIENT_ID")
+                   if apps.of(r.path) != DEVELOPER and not r.path.endswith(".ipynb")]
+    identity = identity_plan(root, apps, app_resources, hints, declared, client_id_env, client_refs)
 
-    functions = functions_section(root, pairs, by_entry, grouper, identity)
+    functions = functions_section(root, pairs, by_entry, grouper, identity, apps, index)
     for resource in grouper.resources.values():
         compute_grants(resource, grouper)
     resources = sorted(grouper.resources.values(), key=lambda r: (r.type, r.display_name))
@@ -183,10 +199,22 @@ def build(scan: Any, fix: Any, paths: tuple[str, ...], mode: str) -> dict[str, A
         if entry["id"] in by_entry:
             entry["resource"] = by_entry[entry["id"]].id
 
-    settings = _settings(pairs, by_entry, grouper, identity, functions)
-    rotation = [rotation_entry(f, e["id"], by_entry.get(e["id"])) for e, f, _ in pairs
-                if f is not None and f.kind == Kind.SECRET]
+    settings = _settings(pairs, by_entry, grouper, identity, functions, apps, index)
+    content_share = _content_share_accounts(pairs, by_entry, index)
+    rotation = [rotation_entry(f, e["id"], by_entry.get(e["id"]), by_entry.get(e["id"]) is not None and
+                               by_entry[e["id"]].id in content_share)
+                for e, f, _ in pairs if f is not None and f.kind == Kind.SECRET]
     keyvault = keyvault_section(pairs, grouper, identity)
+    resource_dicts = [resource_dict(r, grouper) for r in resources]
+    app_grants: dict[str, dict[str, Any]] = {}
+    for resource in resources:
+        for app in resource.apps:
+            own = resource.app_grants.get(app)
+            if own is None:
+                own = resource.grants if len(resource.apps) == 1 else []
+            app_grants.setdefault(app, {})[resource.id] = own
+    runbooks = build_runbooks(identity, resource_dicts, app_grants, settings, functions, rotation,
+                              DEVELOPER in app_resources, content_share)
     report = {
         "version": 1,
         "tool": {"name": "mi-migrate", "version": __version__},
@@ -194,7 +222,8 @@ def build(scan: Any, fix: Any, paths: tuple[str, ...], mode: str) -> dict[str, A
         "paths": list(paths),
         "summary": _summary(entries, resources, rotation),
         "identity": identity,
-        "resources": [resource_dict(r, grouper) for r in resources],
+        "runbooks": runbooks,
+        "resources": resource_dicts,
         "findings": entries,
         "diffs": diffs,
         "settings": settings,
@@ -207,6 +236,32 @@ def build(scan: Any, fix: Any, paths: tuple[str, ...], mode: str) -> dict[str, A
     }
     report["troubleshooting"] = troubleshooting(report)
     return redactor.scrub(snippets.finish(report, root))
+
+
+def _correct_functions_advice(entry: dict[str, Any], finding: Finding | None) -> None:
+    """IaC findings on settings that have no identity-based form get the right advice, never an invented setting."""
+    if finding is None or finding.kind != Kind.INFRASTRUCTURE:
+        return
+    setting = finding.fields.get("setting", "")
+    if setting in NO_IDENTITY:
+        entry["message"] = f"{finding.fields.get('app', 'the app')}: {setting} holds the storage key. " \
+            + NO_IDENTITY[setting]
+        entry["fields"] = {**entry["fields"], "alternative": NO_IDENTITY[setting]}
+    elif setting == "AzureWebJobsStorage":
+        advice = ("set AzureWebJobsStorage__accountName = <account> (+ AzureWebJobsStorage__credential = "
+                  "managedidentity and __clientId for a user-assigned identity) with Storage Blob Data Owner for the "
+                  "app's identity (more roles by trigger kind: see the Functions section)")
+        entry["fields"] = {**entry["fields"], "alternative": advice}
+
+
+def _content_share_accounts(pairs: list[Any], by_entry: dict[str, Resource], index: RepoIndex) -> set[str]:
+    """Storage resources holding a Functions content share (mounted with the key): never disable shared keys there.
+    When the account cannot be told, every storage account of a repository that sets the content share."""
+    if not index.definitions("WEBSITE_CONTENTAZUREFILECONNECTIONSTRING") and not any(
+            f is not None and f.fields.get("setting") == "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING"
+            for _, f, _ in pairs):
+        return set()
+    return {r.id for r in by_entry.values() if r.type == "storage"}
 
 
 def _derive(endpoints: Any, value: str, kind: str) -> tuple[str | None, str | None]:
@@ -252,42 +307,72 @@ def _summary(entries: list[dict[str, Any]], resources: list[Resource], rotation:
 
 
 def _settings(pairs: list[Any], by_entry: dict[str, Resource], grouper: Grouper, identity: dict[str, Any],
-              functions: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+              functions: list[dict[str, Any]], apps: Apps, index: RepoIndex) -> dict[str, list[dict[str, Any]]]:
+    """Settings to add, to delete (nothing reads them any more) and still read (their reads are steps first)."""
     add: dict[tuple[str, str], dict[str, Any]] = {}
-    delete: dict[tuple[str, str], dict[str, Any]] = {}
-    functions_settings = {(f["app"], c["name"]) for f in functions for c in f["connections"]}
+    candidates: dict[tuple[str, str], dict[str, Any]] = {}
+    fallback: dict[str, set[str]] = {}  # setting → files whose remaining read is the Entra fallback itself
+    functions_names = connection_names(functions)
     for entry, finding, change in pairs:
-        app = deploy.app_dir(grouper.root, entry["path"])
-        if change is not None and change.setting:
+        app = apps.of(entry["path"])
+        if app is None:
+            continue  # tests and fixtures hold no app setting
+        if change is not None and change.setting and change.status == "rewritten":
             add[(app, change.setting)] = {"app": app, "name": change.setting, "value": change.setting_value,
                                           "reason": f"read by {change.client} in {change.path}:{change.line}",
                                           "replaces": change.old_setting}
         if change is not None and change.old_setting:
-            delete[(app, change.old_setting)] = {"app": app, "name": change.old_setting,
-                                                 "reason": f"no longer read by {change.client}"}
+            old = change.old_setting
+            where = f"{change.path}:{change.line}"
+            if change.extra.get("entra_fallback"):
+                fallback.setdefault(old, set()).add(change.path)
+                reason = f"unset it: {change.client} at {where} already falls back to Entra ID when it is unset"
+            elif change.extra.get("retired"):
+                reason = f"the retired service's code at {where} reads it: delete that code, then the setting"
+            elif change.status == "rewritten":
+                reason = f"no longer read by {change.client} at {where}"
+            else:
+                reason = f"{change.client} at {where} still needs it: {change.reason or 'rewrite it by hand'}"
+            target = by_entry.get(entry["id"])
+            candidates.setdefault((app, old), {"app": app, "name": old, "reason": reason,
+                                               "resource": target.id if target else None})
         if finding is None or finding.kind != Kind.SECRET:
             continue
-        name = setting_name(grouper, finding)
-        if not name or (app, name) in functions_settings:
+        name = setting_name(grouper, finding, settings_only=True)
+        if not name or name in functions_names:
             continue
-        why = (f"hard-coded in {finding.path}: delete the literal" if finding.path.endswith((".py", ".pyw"))
-               else f"holds a secret ({finding.rule_name}, {finding.path})")
-        delete.setdefault((app, name), {"app": app, "name": name, "reason": why})
         resource = by_entry.get(entry["id"])
-        if resource is not None and not any(k[0] == app and v["replaces"] == name for k, v in add.items()):
+        candidates.setdefault((app, name), {"app": app, "name": name,
+                                            "reason": f"holds a secret ({finding.rule_name}, {finding.path})",
+                                            "resource": resource.id if resource else None})
+        if resource is not None and resource.name and not any(
+                k[0] == app and v["replaces"] == name for k, v in add.items()):
             derived = new_setting(resource.type, name, {**finding.fields, "endpoint": finding.fields.get(
                 "endpoint") or resource.endpoint or ""})
             if derived and (app, derived[0]) not in add:
                 add[(app, derived[0])] = {"app": app, "name": derived[0], "value": derived[1],
                                           "reason": f"endpoint of {resource.display_name}", "replaces": name}
-    if identity["type"] == "user-assigned":
-        for app in identity["apps"]:
-            add[(app["path"], "AZURE_CLIENT_ID")] = {
-                "app": app["path"], "name": "AZURE_CLIENT_ID", "value": "<client-id of the user-assigned identity>",
-                "reason": "several identities can reach the resources: tell DefaultAzureCredential which one",
-                "replaces": None}
-    return {"add": sorted(add.values(), key=lambda s: (s["app"], s["name"])),
-            "delete": sorted(delete.values(), key=lambda s: (s["app"], s["name"]))}
+    delete: list[dict[str, Any]] = []
+    still: list[dict[str, Any]] = []
+    for (_, name), item in sorted(candidates.items()):
+        reads = [r for r in index.reads(name) if r.path not in fallback.get(name, set())]
+        if reads:
+            still.append({**item, "reason": f"{item['reason']}; still read at {describe(reads)}: change those reads "
+                                            "first", "reads": read_steps(reads)})
+            continue
+        definitions = [d for d in index.definitions(name)]
+        also = (f"; also remove it from {describe(definitions)} (or the next deployment sets it again)"
+                if definitions else "")
+        delete.append({"app": item["app"], "name": name, "reason": item["reason"] + also})
+    per_app = identity.get("per_app", {})
+    setting = identity.get("client_id_setting") or "AZURE_CLIENT_ID"
+    for app in identity["apps"]:
+        if per_app.get(app["path"], {}).get("kind") == "user-assigned":
+            add[(app["path"], setting)] = {
+                "app": app["path"], "name": setting, "value": "<client-id of the user-assigned identity>",
+                "reason": "the user-assigned identity's client id: "
+                          "DefaultAzureCredential(managed_identity_client_id=...) reads it", "replaces": None}
+    return {"add": sorted(add.values(), key=lambda s: (s["app"], s["name"])), "delete": delete, "still_read": still}
 
 
 __all__ = ["build", "is_secret"]

@@ -15,8 +15,37 @@ from mi_migrate.finding import Finding, Kind
 from mi_migrate.fix.model import Change
 from mi_migrate.report import roles, snippets
 
-# resource types that share one Azure resource kind for grouping (an Event Hubs namespace is *.servicebus...)
+# resource types that share one Azure resource kind for grouping (an Event Hubs namespace is *.servicebus...).
+# Azure OpenAI and the other AI services are never merged: each is its own account with its own data role.
 GROUP = {"eventhubs": "servicebus", "openai": "cognitive"}
+# the DNS suffixes a real endpoint of each resource type ends with: other hosts (www.myblob.com, example.com,
+# localhost) name no Azure resource
+AZURE_SUFFIXES = {
+    "storage": (".core.windows.net", ".core.chinacloudapi.cn", ".core.usgovcloudapi.net"),
+    "servicebus": (".servicebus.windows.net",), "eventhubs": (".servicebus.windows.net",),
+    "cosmos": (".documents.azure.com", ".cosmos.azure.com", ".table.cosmos.azure.com"),
+    "openai": (".openai.azure.com", ".cognitiveservices.azure.com", ".services.ai.azure.com"),
+    "cognitive": (".cognitiveservices.azure.com", ".api.cognitive.microsoft.com", ".services.ai.azure.com",
+                  ".openai.azure.com"),
+    "search": (".search.windows.net", ".search.azure.cn"), "keyvault": (".vault.azure.net",),
+    "appconfig": (".azconfig.io", ".appconfig.azure.com"), "redis": (".redis.cache.windows.net",
+                                                                       ".redis.azure.net"),
+    "sql": (".database.windows.net",), "postgres": (".postgres.database.azure.com",),
+    "eventgrid": (".eventgrid.azure.net",), "webpubsub": (".webpubsub.azure.com",),
+    "signalr": (".service.signalr.net",), "iothub": (".azure-devices.net",),
+    "communication": (".communication.azure.com",),
+}
+PLACEHOLDER = re.compile(r"(?i)(^your|[_-]your|^my(account|storage|namespace|server|service|resource|search|vault|"
+                         r"cache|endpoint)s?$|xxx|placeholder|example|changeme|replace|^<|[<>\[\]{}$%\s]|\.\.\.|"
+                         r"^(account|accountname|storageaccount|namespace|name|resource|endpoint|server|service|"
+                         r"devstoreaccount1|localhost|none|null|undefined|test|dummy|fake|foo|bar)$)")
+# which AI service an azure-ai-* / azure-cognitiveservices-* family calls: one account each
+AI_FLAVOURS = (("openai", "openai"), ("formrecognizer", "documentintelligence"),
+               ("formsrecognizer", "documentintelligence"), ("documentintelligence", "documentintelligence"),
+               ("textanalytics", "language"), ("language", "language"), ("questionanswering", "language"),
+               ("conversations", "language"), ("vision", "vision"), ("face", "face"),
+               ("contentsafety", "contentsafety"), ("translation", "translator"), ("translator", "translator"),
+               ("inference", "inference"), ("speech", "speech"))
 NAME_FIELDS = ("account", "namespace", "cache", "server", "hub", "store", "service_name", "vault", "topic")
 SETTING_SUFFIX = {
     "storage": "ACCOUNT_URL", "servicebus": "FULLY_QUALIFIED_NAMESPACE", "eventhubs": "FULLY_QUALIFIED_NAMESPACE",
@@ -39,6 +68,11 @@ class Resource:
     apps: set[str] = field(default_factory=set)
     fields: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    flavour: str = ""  # the AI service of a Cognitive Services account (documentintelligence, language, ...)
+    # per app (or the developer): api → operations / clients, and the grants that app's identity needs
+    app_apis: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    app_clients: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    app_grants: dict[str, list[roles.Grant]] = field(default_factory=dict)
 
     @property
     def type(self) -> str:
@@ -50,7 +84,7 @@ class Resource:
 
     @property
     def display_name(self) -> str:
-        return self.name or f"<{self.type}-name>"
+        return self.name or f"<{self.flavour or self.type}-name>"
 
     @property
     def id(self) -> str:
@@ -60,8 +94,43 @@ class Resource:
 def host_name(value: str | None) -> str | None:
     if not value:
         return None
-    host = urlsplit(value if "://" in value else "x://" + value).hostname
+    try:
+        host = urlsplit(value if "://" in value else "x://" + value).hostname
+    except ValueError:
+        return None
     return host.split(".")[0] if host else None
+
+
+def is_placeholder(name: str | None) -> bool:
+    return not name or bool(PLACEHOLDER.search(name)) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{1,62}", name)
+
+
+def azure_endpoint(kind: str, endpoint: str | None) -> bool:
+    """Is `endpoint` a real Azure endpoint of `kind` (its host under one of the kind's Azure DNS suffixes)?"""
+    if not endpoint:
+        return False
+    try:
+        host = urlsplit(endpoint if "://" in endpoint else "x://" + endpoint).hostname or ""
+    except ValueError:
+        return False
+    suffixes = AZURE_SUFFIXES.get(kind, ())
+    return bool(suffixes) and host.endswith(suffixes) and not is_placeholder(host.split(".")[0])
+
+
+def ai_flavour(family: str, service: str = "") -> str:
+    text = f"{family} {service}".lower().replace("-", "").replace("_", "")
+    return next((flavour for piece, flavour in AI_FLAVOURS if piece in text), "")
+
+
+def real_target(kind: str, name: str | None, endpoint: str | None) -> tuple[str | None, str | None]:
+    """Keep a name and endpoint only when they come from a real endpoint or account name, not a placeholder."""
+    if endpoint and not azure_endpoint(kind, endpoint):
+        endpoint = None
+    if name and (is_placeholder(name) or (endpoint is None and "." in name)):
+        name = None
+    if name is None and endpoint:
+        name = host_name(endpoint)
+    return name, endpoint
 
 
 def finding_target(finding: Finding) -> tuple[str, str | None, str | None] | None:
@@ -74,10 +143,9 @@ def finding_target(finding: Finding) -> tuple[str, str | None, str | None] | Non
     if name is None and f.get("resource") and not f.get("sas_type"):
         name = f["resource"]
     endpoint = f.get("endpoint") or None
-    if name is None:
-        name = host_name(endpoint)
     if kind == "sql" and name:
         name = name.split(".")[0]
+    name, endpoint = real_target(kind, name, endpoint)
     return kind, name, endpoint
 
 
@@ -85,7 +153,7 @@ def change_target(change: Change) -> tuple[str, str | None, str | None, str | No
     api = roles.api_for_family(change.family, change.service)
     kind = roles.api_info(api)["resource"] if api else roles.SERVICE_RESOURCE.get(change.service, change.service)
     endpoint = change.endpoint or change.setting_value
-    name = change.resource or host_name(endpoint)
+    name, endpoint = real_target(kind, change.resource, endpoint)
     return kind, name, endpoint, api
 
 
@@ -105,36 +173,49 @@ class Grouper:
                 self._texts[rel] = ""
         return self._texts[rel]
 
-    def get(self, kind: str, name: str | None, endpoint: str | None = None) -> Resource:
+    def get(self, kind: str, name: str | None, endpoint: str | None = None, flavour: str = "") -> Resource:
+        """The resource of `kind` called `name`; AI accounts are keyed by their service too (flavour), so Document
+        Intelligence, Language and OpenAI are never one account."""
         group = GROUP.get(kind, kind)
-        key = (group, name.lower() if name else None)
+        if group == "cognitive":
+            if flavour == "openai":
+                kind = "openai"
+            flavour = "openai" if kind == "openai" else (flavour or "cognitive")
+        else:
+            flavour = ""
+        key = (group, flavour, name.lower() if name else None)
         resource = self.resources.get(key)
         if resource is None:
-            resource = self.resources[key] = Resource(group, name)
+            resource = self.resources[key] = Resource(group, name, flavour=flavour)
         resource.types.add(kind)
         if endpoint and not resource.endpoint:
             resource.endpoint = endpoint
         return resource
 
     def add_usage(self, resource: Resource, api: str | None, ops: tuple[str, ...] | list[str], client: str,
-                  path: str) -> None:
+                  path: str, app: str | None = None) -> None:
         if api is None:
             return
         operations = resource.apis.setdefault(api, set())
         operations.update(ops)
         resource.clients.setdefault(api, set()).add(client)
         resource.sources.setdefault(api, "code")
+        seen = set(ops)
         if "cosmos" != api and not any(roles.classify(api, op) not in (None, "navigate") for op in ops):
             from_file = roles.file_operations(api, self.text(path))
             if from_file:
                 operations.update(from_file)
+                seen |= from_file
                 resource.sources[api] = "file"
+        if app is not None:
+            resource.app_apis.setdefault(app, {}).setdefault(api, set()).update(seen)
+            resource.app_clients.setdefault(app, {}).setdefault(api, set()).add(client)
 
     def merge_unnamed(self) -> None:
-        for (group, name), resource in list(self.resources.items()):
+        for (group, flavour, name), resource in list(self.resources.items()):
             if name is not None:
                 continue
-            named = [r for (g, n), r in self.resources.items() if g == group and n is not None]
+            named = [r for (g, f, n), r in self.resources.items() if g == group and f == flavour and n is not None]
             if len(named) == 1:
                 target = named[0]
                 target.types |= resource.types
@@ -143,24 +224,41 @@ class Grouper:
                     target.apis.setdefault(api, set()).update(ops)
                     target.clients.setdefault(api, set()).update(resource.clients.get(api, set()))
                     target.sources.setdefault(api, resource.sources.get(api, "code"))
+                for app, apis in resource.app_apis.items():
+                    for api, ops in apis.items():
+                        target.app_apis.setdefault(app, {}).setdefault(api, set()).update(ops)
+                        target.app_clients.setdefault(app, {}).setdefault(api, set()).update(
+                            resource.app_clients.get(app, {}).get(api, set()))
                 target.files |= resource.files
                 target.apps |= resource.apps
                 target.endpoint = target.endpoint or resource.endpoint
                 for key, value in resource.fields.items():
                     target.fields.setdefault(key, value)
-                del self.resources[(group, name)]
+                target.grants += resource.grants
+                del self.resources[(group, flavour, name)]
 
 
-def compute_grants(resource: Resource, grouper: Grouper) -> None:
-    grants = list(resource.grants)
-    for api, ops in sorted(resource.apis.items()):
+def _grants_for(resource: Resource, apis: dict[str, set[str]], clients: dict[str, set[str]]) -> list[roles.Grant]:
+    grants: list[roles.Grant] = []
+    for api, ops in sorted(apis.items()):
         info = roles.api_info(api)
         if info.get("kind") == "database":
             continue
-        grants += roles.infer(api, ops, resource.clients.get(api, set()), resource.sources.get(api, "code"))
+        if resource.type == "openai" and api == "cognitive":
+            api = "openai"  # an Azure OpenAI account: the OpenAI data role, never Cognitive Services User
+        grants += roles.infer(api, ops, clients.get(api, set()), resource.sources.get(api, "code"))
         if info.get("note") and info["note"] not in resource.notes:
             resource.notes.append(info["note"])
-    resource.grants = roles.reduce(grants)
+    return grants
+
+
+def compute_grants(resource: Resource, grouper: Grouper) -> None:
+    """The resource's grants (every app's needs) and, per app, only what that app's calls need."""
+    extra = list(resource.grants)  # Functions bindings' roles, added per app below as well
+    resource.grants = roles.reduce(extra + _grants_for(resource, resource.apis, resource.clients))
+    for app, apis in resource.app_apis.items():
+        own = _grants_for(resource, apis, resource.app_clients.get(app, {}))
+        resource.app_grants[app] = roles.reduce(resource.app_grants.get(app, []) + own)
 
 
 def database_section(resource: Resource, grouper: Grouper) -> dict[str, Any] | None:
@@ -202,8 +300,23 @@ def resource_dict(resource: Resource, grouper: Grouper) -> dict[str, Any]:
 SETTING_AT = re.compile(r"""^\s*(?:export\s+)?["']?([A-Za-z_][A-Za-z0-9_.:\-]*)["']?\s*[:=]""")
 
 
-def setting_name(grouper: Grouper, finding: Finding) -> str | None:
-    """The name of the setting/variable a finding's value is assigned to (the name only, never the value)."""
+CONFIG_FILE = re.compile(r"(?i)(^|/)(\.env[\w.-]*|[\w.-]*\.env|local\.settings[\w.-]*\.json|appsettings[\w.-]*\.json|"
+                         r"[\w.-]*\.(ini|cfg|conf|properties|toml|ya?ml)|(config|settings)[\w.-]*\.json)$")
+
+
+def is_config_file(rel: str) -> bool:
+    """A file that holds app settings (not code in another language, not a test fixture or a data file)."""
+    from mi_migrate.report.apps import is_test_path
+
+    return bool(CONFIG_FILE.search(rel)) and not is_test_path(rel)
+
+
+def setting_name(grouper: Grouper, finding: Finding, settings_only: bool = False) -> str | None:
+    """The name of the setting/variable a finding's value is assigned to (the name only, never the value).
+    With `settings_only`, only app settings: a key in a settings file or an environment read in Python, never
+    a local variable of Python or of another language."""
+    if settings_only and not (is_config_file(finding.path) or finding.path.endswith((".py", ".pyw"))):
+        return None
     if finding.key_path:
         return finding.key_path.split(".")[-1].split(":")[-1]
     lines = grouper.text(finding.path).splitlines()
@@ -214,6 +327,8 @@ def setting_name(grouper: Grouper, finding: Finding) -> str | None:
         env = re.findall(r"""(?:environ\.get|getenv|environ\[)\(?\s*["']([A-Za-z_][A-Za-z0-9_]*)["']""", window)
         if env:
             return env[-1]
+        if settings_only:
+            return None
         assigned = re.findall(r"(?m)^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?::[^=\n]+)?=(?!=)", window)
         return assigned[-1] if assigned else None
     match = SETTING_AT.match(lines[finding.span.line - 1])
@@ -251,7 +366,10 @@ OTHER_ROTATION = {
 }
 
 
-def rotation_entry(finding: Finding, finding_id: str, resource: Resource | None) -> dict[str, Any]:
+def rotation_entry(finding: Finding, finding_id: str, resource: Resource | None,
+                   content_share: bool = False) -> dict[str, Any]:
+    """How to rotate one leaked key and, once nothing uses keys, turn key auth off (never on an account holding a
+    Functions content share: it is mounted with the key)."""
     kind = resource.type if resource else roles.SERVICE_RESOURCE.get(finding.service, finding.service)
     info = roles.resource_info(kind)
     name = resource.display_name if resource else f"<{kind}-name>"
@@ -267,6 +385,11 @@ def rotation_entry(finding: Finding, finding_id: str, resource: Resource | None)
     if not commands:
         notes.append("Rotate it where it was issued.")
     disable = info.get("disable")
+    if content_share and kind == "storage":
+        notes.append("Keep shared-key access on: a Functions app on a Consumption or Elastic Premium plan mounts its "
+                     "content share (WEBSITE_CONTENTAZUREFILECONNECTIONSTRING) with this account's key, and "
+                     "`allowSharedKeyAccess: false` stops it. Rotate the key and update that setting instead.")
+        disable = None
     entry = {"finding": finding_id, "path": finding.path, "line": finding.span.line, "service": finding.service,
              "resource": resource.id if resource else None, "evidence": finding.evidence, "commands": commands,
              "notes": notes, "disable_key_auth": disable.format(**values) if disable else None}

@@ -107,6 +107,10 @@ def infer(api: str, ops: set[str], clients: set[str], source: str = "code") -> l
         if klass and klass != "navigate":
             classes.setdefault(klass, []).append(op)
     if "send" in classes and "receive" in classes:
+        if "send" in roles and "receive" in roles and not classes.keys() & {"admin", "write"}:
+            # least privilege: the sender role and the receiver role, not the owner role that also manages entities
+            return [Grant(roles[k], kind, f"{k} calls on the client: {', '.join(sorted(set(classes[k])))}",
+                          sorted(set(classes[k])), api) for k in ("send", "receive")]
         classes["send+receive"] = classes["send"] + classes["receive"]
     key = next((k for k in CLASS_ORDER if k in classes and k in roles), "unknown")
     role = roles.get(key) or roles.get("unknown")
