@@ -65,3 +65,40 @@ def test_html_report_in_headless_chromium(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert shot.exists() and shot.stat().st_size > 20_000
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+PROBE = """<script>
+const broken = [];
+for (const el of document.querySelectorAll("code")) {
+  if (el.closest("pre")) continue;
+  const text = el.textContent;
+  if (/\\s/.test(text)) continue;  // a command may wrap at its spaces; a token never
+  if (el.getClientRects().length > 1) broken.push(text);
+}
+document.body.setAttribute("data-broken", JSON.stringify(broken));
+document.body.setAttribute("data-guids", String(document.querySelectorAll("td code").length));
+</script>
+"""
+
+
+@pytest.mark.slow
+def test_code_tokens_never_wrap_inside_in_a_narrow_window(tmp_path):
+    """GUIDs, setting names and endpoints in table cells stay whole at 700 px (issue 11, defect 9); the page
+    has the code-changes section (defect 8). The probe script is added to a test copy of the page only."""
+    import json
+
+    binary = chromium()
+    examples = tmp_path / "examples"
+    shutil.copytree(ROOT / "examples", examples)
+    report = build_report(FixOptions(paths=(str(examples),), write=False))
+    html = render(report, "html")
+    assert "<script" not in html
+    page = tmp_path / "probe.html"
+    page.write_text(html.replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    dom = run_browser(binary, tmp_path / "profile-probe", "--window-size=700,3000", "--dump-dom", page.as_uri())
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    broken = re.search(r'data-broken="([^"]*)"', dom.stdout)
+    assert broken, "the probe did not run"
+    assert json.loads(broken.group(1).replace("&quot;", '"')) == []
+    assert int(re.search(r'data-guids="(\d+)"', dom.stdout).group(1)) > 10
+    assert re.search(r'<section id="code-changes"', dom.stdout)

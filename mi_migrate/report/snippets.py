@@ -41,6 +41,8 @@ SERVICE_ALIASES = {"cognitive": "cognitiveservices", "appconfiguration": "appcon
 SQL_LINE = re.compile(r"(?i)^\s*(alter|create|grant|select|drop|--)\b")
 PLACEHOLDER = re.compile(r"<[A-Za-z][A-Za-z0-9 _.:/,+-]*>")
 SHELL_KEYS = {"commands", "az", "grant", "scope_command", "disable_key_auth", "verify", "rollback"}
+# a line of one of those lists that is a command (runbook rollbacks and a few rotations are prose)
+SHELL_LINE = re.compile(r"\s*(#|[A-Za-z_][A-Za-z0-9_]*=|(az|kubectl|curl|sleep|export|echo|python3?|func|git)\s)")
 REGIONAL_AI = re.compile(r"(?i)^(?:https?://)?([a-z0-9-]+)\.api\.cognitive\.microsoft\.com\b")
 
 
@@ -240,7 +242,7 @@ def _quote_commands(node: Any, key: str = "") -> Any:
         return {k: _quote_commands(v, k) for k, v in node.items()}
     if isinstance(node, list):
         return [_quote_commands(v, key) for v in node]
-    if isinstance(node, str) and key in SHELL_KEYS:
+    if isinstance(node, str) and key in SHELL_KEYS and SHELL_LINE.match(node):
         return shell_safe(node)
     return node
 
@@ -354,7 +356,7 @@ def finish(report: dict[str, Any], root: Path | str) -> dict[str, Any]:
     report["summary"]["by_service"] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
     # resources of a type the report knows nothing about ("other") are not resources
-    known = [r for r in report["resources"] if roles.resource_info(r["type"])]
+    known = [r for r in report["resources"] if r["type"] in roles.table()["resources"]]
     dropped = {r["id"] for r in report["resources"]} - {r["id"] for r in known}
     if dropped:
         report["resources"] = known
