@@ -1,6 +1,7 @@
-"""Azure AI clients added to the key-credential family (Face, Content Safety, Language, Translator, AI Inference) and
-the legacy msrest SDKs: exact text, manual reasons, and the rewritten code run against the real SDKs (capturing
-transport, local managed-identity endpoint) to check the endpoint, the bearer header and the token audience."""
+"""Azure AI clients added to the key-credential family (Face, Content Safety, Language, Translator, AI Inference):
+exact text, manual reasons, and the rewritten code run against the real SDKs (capturing transport, local
+managed-identity endpoint) to check the endpoint, the bearer header and the token audience. The legacy msrest
+SDKs are in test_fix_legacy_cognitive.py."""
 
 from __future__ import annotations
 
@@ -191,24 +192,6 @@ def test_every_new_client_is_rewritten_sync_and_async(tmp_path: Path) -> None:
             assert "AzureKeyCredential" not in code, code
             assert [(c.client, c.status, c.is_async) for c in changes] == [(n, "rewritten", is_async) for n in names]
             assert ("azure.identity.aio" in code) is is_async
-
-
-def test_legacy_msrest_clients_stay_manual_with_the_replacement(tmp_path: Path) -> None:
-    source = '''from azure.cognitiveservices.vision.face import FaceClient
-from azure.cognitiveservices.vision.computervision import ComputerVisionClient
-from azure.cognitiveservices.search.websearch import WebSearchClient
-from msrest.authentication import CognitiveServicesCredentials
-
-face = FaceClient(ENDPOINT, CognitiveServicesCredentials(KEY))
-vision = ComputerVisionClient(ENDPOINT, CognitiveServicesCredentials(KEY))
-bing = WebSearchClient(endpoint=ENDPOINT, credentials=CognitiveServicesCredentials(KEY))
-'''
-    code, changes = rewrite(source, tmp_path)
-    assert code == source
-    assert [c.status for c in changes] == ["manual"] * 3
-    assert (changes[0].reason or "").startswith("legacy SDK, move to azure-ai-vision-face")
-    assert (changes[1].reason or "").startswith("legacy SDK, move to azure-ai-vision-imageanalysis")
-    assert "legacy msrest Cognitive Services SDK" in (changes[2].reason or "")
 
 
 def test_key_credential_through_self_attribute_and_helpers(tmp_path: Path) -> None:

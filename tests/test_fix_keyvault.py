@@ -104,7 +104,7 @@ def test_rewritten_code_reads_the_secret_with_a_bearer_token(tmp_path: Path, mon
                         'resource="https://vault.azure.net"')
                 return response
 
-            monkeypatch.setattr(requests.Session, "request", challenge)
+            requests.Session.request = challenge  # type: ignore[method-assign]  # capture_requests restores it
             namespace: dict[str, Any] = {}
             exec(compile(code, "app.py", "exec"), namespace)
     assert namespace["stripe"].api_key == "FAKE-from-vault"

@@ -14,7 +14,7 @@ FAMILY_MODULES = (
     "appconfig",
     "communication",
     "key_credentials",
-    "ai_services",
+    "legacy_cognitive",
     "iothub",
     "openai",
     "identity",

@@ -1,4 +1,4 @@
-"""Azure AI clients whose token credential depends on the endpoint, and the legacy msrest Cognitive Services SDKs.
+"""Azure AI clients whose token credential depends on the endpoint.
 
 - azure-ai-inference (`ChatCompletionsClient`, `EmbeddingsClient`, `ImageEmbeddingsClient`) defaults to the scope
   `https://ml.azure.com/.default` (azure/ai/inference/_configuration.py), right for Managed Compute endpoints
@@ -10,20 +10,14 @@
   raises `ValueError` (1.x `set_authentication_policy`, 2.x `TextTranslationClient.__init__`); the resource's
   custom-domain endpoint (`https://<name>.cognitiveservices.azure.com`) needs neither. The global endpoint needs
   `resource_id=` (and `region=` for a regional resource), which the code does not hold.
-- `msrest.authentication.CognitiveServicesCredentials` (azure-cognitiveservices-* packages) wraps a key; those
-  clients take no azure-identity credential, so the step is to move to the current azure-ai-* package.
+
+The legacy msrest Cognitive Services SDKs (`CognitiveServicesCredentials`) are in legacy_cognitive.py.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
-
-import libcst as cst
-from libcst.metadata import ParentNodeProvider, QualifiedNameProvider
-
-from mi_migrate.fix.codemod import CallSite, Planner, Target
-from mi_migrate.fix.model import Change
 
 COGNITIVE_SCOPE = "https://cognitiveservices.azure.com/.default"
 
@@ -96,43 +90,3 @@ def translator(info: EndpointInfo) -> TokenArgs | str:
     return (f"Translator with Entra ID needs the resource's custom-domain endpoint "
             f"(https://<name>.cognitiveservices.azure.com), or resource_id= with region= on the global endpoint; "
             f"the endpoint here {where}")
-
-
-# legacy msrest packages → the package that replaces them (and takes an azure-identity credential)
-LEGACY = {
-    "azure.cognitiveservices.vision.face": "azure-ai-vision-face",
-    "azure.cognitiveservices.vision.computervision": "azure-ai-vision-imageanalysis",
-    "azure.cognitiveservices.vision.contentmoderator": "azure-ai-contentsafety",
-    "azure.cognitiveservices.language.textanalytics": "azure-ai-textanalytics",
-    "azure.cognitiveservices.language.luis": "azure-ai-language-conversations",
-    "azure.cognitiveservices.knowledge.qnamaker": "azure-ai-language-questionanswering",
-    "azure.cognitiveservices.formrecognizer": "azure-ai-formrecognizer",
-}
-LEGACY_CREDENTIALS = ("msrest.authentication.CognitiveServicesCredentials",)
-
-
-def _consumer(site: CallSite, planner: Planner) -> str | None:
-    """The qualified name of the call the credential is passed to (directly or through a name)."""
-    parent = planner.meta(ParentNodeProvider, site.node)
-    call = planner.meta(ParentNodeProvider, parent) if isinstance(parent, cst.Arg) else None
-    if isinstance(call, cst.Call):
-        names = {q.name for q in planner.meta(QualifiedNameProvider, call.func, set())}
-        return min(names) if names else None
-    return None
-
-
-def plan_legacy(site: CallSite, planner: Planner) -> Change | None:
-    consumer = _consumer(site, planner) or ""
-    package = next((new for old, new in LEGACY.items() if consumer.startswith(old + ".")), None)
-    if package is not None:
-        reason = (f"legacy SDK, move to {package}: the msrest client {consumer.rsplit('.', 1)[-1]} takes no "
-                  f"azure-identity credential; the new client takes (endpoint, DefaultAzureCredential())")
-    else:
-        reason = ("legacy msrest Cognitive Services SDK (azure-cognitiveservices-*): it takes no azure-identity "
-                  "credential; move to the service's azure-ai-* package, whose clients do")
-    return site.change("manual", reason=reason, extra={"credential": "CognitiveServicesCredentials"})
-
-
-def targets() -> list[Target]:
-    return [Target("azure-cognitiveservices", "cognitiveservices", "CognitiveServicesCredentials",
-                   LEGACY_CREDENTIALS, plan_legacy)]
