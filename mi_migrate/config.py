@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import subprocess
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,7 +51,16 @@ class Config:
 
 
 def _spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
-    return pathspec.GitIgnoreSpec.from_lines(patterns)
+    return gitignore_spec(patterns)
+
+
+def gitignore_spec(lines: Iterable[str]) -> pathspec.GitIgnoreSpec:
+    """pathspec's pure-Python backend: its hyperscan backend (picked when hyperscan is installed, as it is for
+    mi_migrate.candidates) cannot match non-UTF-8 file names and compiles slower than a small spec matches."""
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(lines, backend="simple")
+    except TypeError:  # pathspec < 1.0 has only the pure-Python matcher
+        return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
 def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pathspec
 
 from mi_migrate import gitsafe
-from mi_migrate.config import Config
+from mi_migrate.config import Config, gitignore_spec
 from mi_migrate.finding import Note
 
 VCS_DIRS = frozenset({".git", ".hg", ".svn"})
@@ -198,7 +198,7 @@ def _gitignore(directory: str) -> pathspec.GitIgnoreSpec | None:
     except OSError:
         return None
     try:
-        return pathspec.GitIgnoreSpec.from_lines(lines)
+        return gitignore_spec(lines)
     except Exception:  # a malformed pattern must not stop the scan
         return None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ class ScanSettings:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     third_party: bool = True  # run detect-secrets' plugins too
     python: bool = True  # Python-aware key-based client findings
+    engine: str = ""  # candidate engine (mi_migrate.candidates): "hyperscan", "re", "" = choose per scan
 
 
 @dataclass
@@ -66,35 +67,35 @@ def decode(data: bytes) -> str:
 
 
 def scan_bytes(rel_path: str, data: bytes, settings: ScanSettings) -> tuple[list[Finding], list[Note]]:
-    """Scan one file's content. Never raises for bad content: problems become notes."""
-    from mi_migrate import engine, filetypes, suppress
+    """Scan one file's content. Never raises for bad content: problems become notes.
+
+    One candidate scan (mi_migrate.candidates) decides what can find anything here; a file without candidates
+    is neither decoded nor lower-cased."""
+    from mi_migrate import candidates, engine, filetypes, suppress
 
     notes: list[Note] = []
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         text = decode(data)
-        lower = text.lower().encode("utf-8", "replace")
+        raw = text.encode("utf-8", "replace")
     else:
         if b"\0" in data:
             return [], [Note(rel_path, "skipped: binary file")]
-        lower = data.lower()
-        text = ""
+        raw, text = data, ""
     rules = active_rules(settings)
-    text_rules = engine.rules_for(lower, rules)
-    wants_python = settings.python and rel_path.endswith((".py", ".pyw", ".ipynb"))
-    wants_iac = rel_path.endswith((".tf", ".bicep", ".json"))  # mi_migrate.iac: structure, not keywords
-    if not text_rules and not settings.third_party and not wants_python and not wants_iac:
-        from mi_migrate import structured
-
-        if not structured.wants(rel_path, lower, rules):  # base64 Secret data hides its keywords
-            return [], notes
+    hits = candidates.find(raw, settings.engine)
+    planned = filetypes.plan(rel_path, hits, rules, settings)
+    if planned.nothing:
+        return [], notes
     text = text or decode(data)
     findings: list[Finding] = []
     index = engine.LineIndex.of(text)
-    if text_rules:
-        findings.extend(engine.scan_text(rel_path, text, text_rules, index))
-    extra, extra_notes = filetypes.scan_structured(rel_path, text, lower, rules, settings, findings, index)
+    if planned.text_rules:
+        findings.extend(engine.scan_text(rel_path, text, planned.text_rules, index))
+    extra, extra_notes = filetypes.scan_structured(rel_path, text, hits, rules, settings, findings, index, planned)
     findings.extend(extra)
     notes.extend(extra_notes)
+    if not findings:
+        return [], notes
     findings = engine.deduplicate(findings, {r.id: r.priority for r in rules})
     return suppress.apply_inline(findings, text, index), notes
 
@@ -145,6 +146,10 @@ def scan_files(files: Sequence[tuple[Path, str]], settings: ScanSettings, jobs: 
             total_size += p.stat().st_size
         except OSError:
             pass
+    if not settings.engine:  # one engine for the whole scan: native when it pays for its compile time
+        from mi_migrate import candidates
+
+        settings = replace(settings, engine=candidates.choose(total_size))
     if jobs <= 1 or len(items) < 2 or total_size < PARALLEL_THRESHOLD_BYTES:
         f, n, size, count = _scan_chunk(items, settings)
         result.findings, result.notes, result.bytes_scanned, result.files_scanned = f, n, size, count

@@ -20,7 +20,7 @@ import os
 import random
 import re
 import string
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -209,12 +209,15 @@ def _candidate_starts(text: str, lowered: str, ascii_text: bytes, pre: Prefilter
     return starts
 
 
-def scan(rel_path: str, text: str, lower: bytes, rules: Sequence[Rule] | None = None) -> list[Finding]:
-    """Third-party secrets in one file; `rules` (the active rules) limits which AZ3xx rules report."""
+def scan(rel_path: str, text: str, lower: bytes, rules: Sequence[Rule] | None = None,
+         present: Container[str] | None = None) -> list[Finding]:
+    """Third-party secrets in one file; `rules` (the active rules) limits which AZ3xx rules report. `present`:
+    the plugins whose file prefilter already passed (mi_migrate.candidates); then `lower` is not read."""
     if _skip_file(rel_path):
         return []
     wanted = None if rules is None else {r.id for r in rules}
-    active = [det for det in _detectors() if (wanted is None or det.rule.id in wanted) and det.wants(lower)]
+    active = [det for det in _detectors() if (wanted is None or det.rule.id in wanted)
+              and (det.wants(lower) if present is None else det.name in present)]
     if not active:
         return []
     lowered = text.lower()

@@ -18,3 +18,26 @@ def scan_snippet(text: str, filename: str = "example.txt", **settings: object):
 @pytest.fixture
 def scan():
     return scan_snippet
+
+
+# The scanning tests run under every candidate engine (mi_migrate.candidates): hyperscan when installed and the
+# pure-`re` fallback, which must give identical findings.
+ENGINE_MODULES = frozenset({
+    "test_rule_examples", "test_third_party", "test_structured_formats", "test_structured_false_negatives",
+    "test_structured_malformed", "test_precision", "test_iac", "test_identifiable", "test_suppress",
+    "test_quoted_connection_values", "test_bad_input", "test_gate_precision_values", "test_regex_safety",
+})
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.module.__name__.rsplit(".", 1)[-1] in ENGINE_MODULES:
+        from mi_migrate import candidates
+
+        metafunc.fixturenames.append("candidate_engine")
+        metafunc.parametrize("candidate_engine", candidates.available())
+
+
+@pytest.fixture
+def candidate_engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("MI_MIGRATE_ENGINE", request.param)
+    return request.param
