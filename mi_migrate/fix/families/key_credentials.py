@@ -17,6 +17,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import Assignment, ParentNodeProvider, QualifiedNameProvider, ScopeProvider
 
+from mi_migrate.fix import entra_fallback
 from mi_migrate.fix.codemod import CallSite, Planner, Target
 from mi_migrate.fix.endpoints import strip_query
 from mi_migrate.fix.families import ai_services
@@ -446,6 +447,14 @@ def plan_orphan(site: CallSite, planner: Planner) -> Change | None:
     """A key credential built for a client this family does not know: report it where it is created, saying
     where it goes (an unknown client, a helper's return value, a parameter of another function)."""
     parent = planner.meta(ParentNodeProvider, site.node)
+    when = entra_fallback.chosen_at_run_time(site.node, planner)
+    if when is not None:
+        key = site.node.args[-1].value if site.node.args else None
+        setting = next(iter(_settings_of(key, planner)), None) if key is not None else None
+        what = f"unset {setting}" if setting else "configure the deployment so the key branch is not taken"
+        return site.change("manual", reason=f"{what}: the code takes the key only when {when}, and a token "
+                                            "credential otherwise",
+                           old_setting=setting, extra={"entra_fallback": True})
     call = planner.meta(ParentNodeProvider, parent) if isinstance(parent, cst.Arg) else None
     if isinstance(call, cst.Call):
         if _qualified(planner, call.func) & KNOWN:
@@ -477,6 +486,14 @@ def plan_orphan(site: CallSite, planner: Planner) -> Change | None:
                                             "follow it to the clients it builds: return a token credential there")
     return site.change("manual", reason="a key credential for a client mi-migrate does not know how to migrate; "
                                         "pass the client a token credential if its service supports Entra ID")
+
+
+def _settings_of(node: cst.BaseExpression, planner: Planner) -> list[str]:
+    """The app setting a key expression reads, if it reads one (`os.environ["K"]`, through a variable)."""
+    value = resolve(node, planner.meta)
+    if isinstance(value, Variable):
+        value = value.value
+    return [value.name] if isinstance(value, EnvRead) else []
 
 
 def _passed_to(call: cst.Call, planner: Planner) -> str:
