@@ -103,7 +103,7 @@ def run_history(options: ScanOptions) -> ScanResult:
     """Scan history (or the index, with options.staged) and apply config and baseline as run_scan does."""
     paths = [Path(p) for p in options.paths]
     cfg = config_mod.load(options.config, paths)
-    top = toplevel(paths[0] if paths else Path("."))
+    top = toplevel(paths[0] if paths else Path("."), bare=not options.staged)
     settings = ScanSettings(
         select=tuple(options.select or cfg.select),
         ignore=tuple(options.ignore) + tuple(cfg.ignore),
@@ -132,6 +132,15 @@ def run_history(options: ScanOptions) -> ScanResult:
             collector.add(commit, finding)
 
     jobs = options.jobs or (os.cpu_count() or 1)
+    if not options.staged and not options.since and not options.rev_range:
+        # the whole history: each distinct blob once, then the commits that added what was found
+        from mi_migrate import history_blobs
+
+        blobs, at_head = history_blobs.run(top, ["--all"], specs, settings, cfg, jobs, collector.add)
+        result.notes.extend(blobs.notes)
+        result.files_scanned, result.bytes_scanned = blobs.files, blobs.bytes
+        commits = int(gitdiff.git(top, "rev-list", "--count", "--all", "--", *specs, check=False).strip() or 0)
+        return _finish(result, options, cfg, collector.findings(at_head, options.show_authors), commits)
     streamed = StreamScan(settings, cfg, found, collector.renames.add, jobs=jobs)
     stream = gitdiff.GitStream(top, args)
     try:
@@ -145,8 +154,14 @@ def run_history(options: ScanOptions) -> ScanResult:
     if options.staged:
         findings = sorted(plain, key=lambda f: (f.path, f.span.line, f.span.column, f.rule_id))
     else:
-        at_head = head_hashes(top, collector, settings)
-        findings = collector.findings(at_head, options.show_authors)
+        findings = collector.findings(head_hashes(top, collector, settings), options.show_authors)
+    return _finish(result, options, cfg, findings, None if options.staged else commits)
+
+
+def _finish(result: ScanResult, options: ScanOptions, cfg: config_mod.Config, findings: list[Finding],
+            commits: int | None) -> ScanResult:
+    """The history note, then the baseline."""
+    if commits is not None:
         result.notes.append(Note(".", f"history: {commits} commits scanned; {len(findings)} distinct secrets"))
     baseline_path = options.baseline or cfg.baseline
     if baseline_path is not None and options.apply_baseline:
@@ -161,13 +176,17 @@ def run_history(options: ScanOptions) -> ScanResult:
     return result
 
 
-def toplevel(path: Path) -> str:
-    """The work tree root of the repository holding `path`; ValueError outside git."""
+def toplevel(path: Path, bare: bool = False) -> str:
+    """The work tree root of the repository holding `path` (with `bare`, a bare or mirror clone's git directory
+    will do); ValueError outside git."""
     start = path.absolute()
     directory = start if start.is_dir() else start.parent
     if not directory.is_dir():
         raise ValueError(f"{path}: no such directory")
     out = gitdiff.git(str(directory), "rev-parse", "--show-toplevel", check=False).strip()
+    if not out and bare and gitdiff.git(str(directory), "rev-parse", "--is-bare-repository",
+                                        check=False).strip() == b"true":
+        out = gitdiff.git(str(directory), "rev-parse", "--absolute-git-dir", check=False).strip()
     if not out:
         raise ValueError(f"{path}: not inside a git work tree (--history and --staged need one)")
     return os.fsdecode(out)
