@@ -33,7 +33,8 @@ class _Walk:
     cfg: Config
     root: str
     exclude: pathspec.GitIgnoreSpec
-    files: list[tuple[str, str, bool]] = field(default_factory=list)  # (absolute, display path, explicit)
+    # (absolute, display path, explicit, real path when already known: a regular file git listed)
+    files: list[tuple[str, str, bool, str | None]] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     repos_done: set[str] = field(default_factory=set)
     dirs_done: set[tuple[int, int]] = field(default_factory=set)
@@ -52,8 +53,8 @@ class _Walk:
             return Path(arg_given).as_posix() if inside == "." else f"{Path(arg_given).as_posix()}/{inside}"
         return Path(path).as_posix()
 
-    def add(self, path: str, explicit: bool = False) -> None:
-        self.files.append((path, self.rel(path), explicit))
+    def add(self, path: str, explicit: bool = False, real: str | None = None) -> None:
+        self.files.append((path, self.rel(path), explicit, real))
 
     def excluded(self, path: str, is_dir: bool = False) -> bool:
         rel = self.rel(path)
@@ -99,11 +100,11 @@ def collect(paths: list[Path], cfg: Config) -> tuple[list[tuple[Path, str]], lis
 def _finish(walk: _Walk) -> list[tuple[Path, str]]:
     """Drop excluded discovered files; scan each real file once, by its explicit, else its non-link, path."""
     best: dict[str, tuple[tuple[bool, bool], str, str]] = {}
-    for path, display, explicit in walk.files:
+    for path, display, explicit, known in walk.files:
         if not explicit and walk.exclude.match_file(display):
             continue
-        real = os.path.realpath(path)
-        rank = (explicit, not os.path.islink(path))
+        real = known or os.path.realpath(path)  # realpath costs a syscall per path component
+        rank = (explicit, known is not None or not os.path.islink(path))
         current = best.get(real)
         if current is None or rank > current[0]:
             best[real] = (rank, path, display)
@@ -153,6 +154,7 @@ def _collect_git(walk: _Walk, top: str, directory: str) -> None:
         _walk_plain(walk, directory, [])
         return
     seen: set[str] = set()
+    real_top = os.path.realpath(top)  # git lists no path through a symbolic link: real = real top + name
     for raw in out.split(b"\0"):
         if not raw:
             continue
@@ -175,7 +177,7 @@ def _collect_git(walk: _Walk, top: str, directory: str) -> None:
         if stat.S_ISLNK(mode):
             _add_link(walk, path)
         elif stat.S_ISREG(mode):
-            walk.add(path)
+            walk.add(path, real=os.path.join(real_top, name))
 
 
 def _add_link(walk: _Walk, path: str) -> None:

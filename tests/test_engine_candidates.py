@@ -1,0 +1,78 @@
+"""The candidate engines (mi_migrate.candidates): hyperscan and the pure-`re` fallback answer alike, and the
+gates they feed keep every finding."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from mi_migrate import candidates, fakes
+from mi_migrate.scan import ScanSettings, scan_bytes
+
+
+def test_plugin_regexes_are_the_plugins_own() -> None:
+    """The two plugins without literals are gated on their own regexes (ASCII classes): a detect-secrets upgrade
+    that changes them must update PLUGIN_REGEXES."""
+    from detect_secrets.plugins.discord import DiscordBotTokenDetector
+    from detect_secrets.plugins.telegram_token import TelegramBotTokenDetector
+
+    assert [r.pattern for r in DiscordBotTokenDetector().denylist] == [
+        r"[MNO][a-zA-Z\d_-]{23,25}\.[a-zA-Z\d_-]{6}\.[a-zA-Z\d_-]{27}"]
+    assert [r.pattern for r in TelegramBotTokenDetector().denylist] == [r"\d{8,10}:[0-9A-Za-z_-]{35}"]
+
+
+def _samples() -> list[bytes]:
+    rng = random.Random(12)
+    literals, _ = candidates.universe()
+    pieces = [*literals, b"AccountKey", b"IMPORT os", b"\\u0041", b"Kind: Secret", b"x" * 30, b"\n", b"  "]
+    out = [b"", b"plain text without anything", fakes.expand("k=«b64:64»").encode()]
+    for _ in range(200):
+        out.append(b"".join(rng.choice(pieces).upper() if rng.random() < 0.3 else rng.choice(pieces)
+                            for _ in range(rng.randrange(1, 12))))
+    return out
+
+
+@pytest.mark.skipif("hyperscan" not in candidates.available(), reason="hyperscan is not installed")
+def test_engines_agree_on_every_literal() -> None:
+    literals, names = candidates.universe()
+    for data in _samples():
+        fast, slow = candidates.find(data, "hyperscan"), candidates.find(data, "re")
+        assert [lit for lit in literals if lit in fast] == [lit for lit in literals if lit in slow], data
+        assert [n for n in names if fast.matched(n)] == [n for n in names if slow.matched(n)]
+
+
+@pytest.mark.parametrize("engine", candidates.available())
+def test_unknown_literals_fall_back_to_the_bytes(engine: str) -> None:
+    hits = candidates.find(b"from Azure.Storage.Blob import X", engine)
+    assert b"azure.storage" in hits and b"import" in hits and b"nope" not in hits
+
+
+def test_choose_honours_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(candidates.ENV, "re")
+    assert candidates.choose(1 << 30) == "re"
+    monkeypatch.delenv(candidates.ENV)
+    assert candidates.choose(10) == "re"  # a pre-commit-sized scan never pays for the compile
+    if "hyperscan" in candidates.available():
+        assert candidates.choose(1 << 30) == "hyperscan"
+
+
+@pytest.mark.parametrize("engine", candidates.available())
+def test_json_escapes_that_spell_a_keyword_are_still_parsed(engine: str) -> None:
+    conn = fakes.expand("DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=«b64:64»")
+    hidden = conn.replace("AccountKey", "\\u0041ccount\\u004bey")
+    found, _ = scan_bytes("settings.json", f'{{"Storage": "{hidden}"}}'.encode(), ScanSettings(engine=engine))
+    assert [f.rule_id for f in found] == ["AZ101"]
+    harmless = b'{"title": "caf\\u00e9", "n": 1}'
+    assert scan_bytes("settings.json", harmless, ScanSettings(engine=engine)) == ([], [])
+
+
+@pytest.mark.parametrize("engine", candidates.available())
+def test_file_without_candidates_is_not_decoded(engine: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mi_migrate import scan
+
+    def fail(data: bytes) -> str:
+        raise AssertionError("decoded")
+
+    monkeypatch.setattr(scan, "decode", fail)
+    assert scan_bytes("notes.md", b"nothing to see here\n" * 1000, ScanSettings(engine=engine)) == ([], [])
