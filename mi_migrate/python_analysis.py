@@ -17,7 +17,7 @@ from mi_migrate.finding import Finding, Note, Span
 from mi_migrate.python_names import ModuleNames, Scope, collect
 from mi_migrate.rules import Rule
 
-CHECKS = ("call", "credential", "secret-argument", "text")
+CHECKS = ("call", "credential", "secret-argument", "text", "secret-literal")
 MAX_VALUE_DEPTH = 6  # how far a value is followed through names, concatenations and calls
 SAS_TEXT = re.compile(r"(?i)\?(?:[^#]*&)?(?:sv|sig|se|sp)=|[?}]\{[^{}]*sas[^{}]*\}")
 ENV_READERS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault"})
@@ -51,6 +51,7 @@ class Matchers:
     fallback: list[Rule] = field(default_factory=list)  # rules that also check unlisted azure.*Client calls
     tails: set[str] = field(default_factory=set)  # last name of every matched callable: a cheap first test
     tail_suffixes: tuple[str, ...] = ()
+    literal_rules: list[Rule] = field(default_factory=list)  # check = "secret-literal": secrets by position
 
 
 _CACHE: dict[tuple[int, ...], tuple[tuple[Rule, ...], Matchers]] = {}
@@ -96,6 +97,13 @@ def matchers_for(rules: Sequence[Rule]) -> Matchers:
         if spec.get("fallback_prefix"):
             matchers.fallback.append(rule)
             matchers.tail_suffixes += tuple(spec.get("fallback_suffixes", ()))
+        if spec.get("check") == "secret-literal":
+            matchers.literal_rules.append(rule)
+            anywhere = spec.get("keyword_anywhere", {}).get("prefix", "")
+            if anywhere:
+                roots.add(anywhere.split(".", 1)[0].lower().encode())
+            for qualified in spec.get("attributes", {}):
+                roots.add(qualified.split(".", 1)[0].lower().encode())
         tokens = tuple(t.lower().encode() for t in spec.get("tokens", ()))
         matchers.prefilter.append((rule, tuple(sorted(roots)), tokens))
     matchers.tails = {q.rsplit(".", 1)[-1] for q in (*matchers.by_name, *matchers.credential_classes)}
@@ -182,7 +190,13 @@ def analyze(
     if tree is None:
         return [], [note] if note else []
     analysis = Analysis(rel_path, text, collect(tree), matchers, {rule.id for rule in active})
-    return analysis.run(), []
+    findings = analysis.run()
+    if any(rule.id in analysis.rule_ids for rule in matchers.literal_rules):
+        from mi_migrate.python_secrets import SecretLiterals
+
+        findings += SecretLiterals(analysis).run(tree)
+        findings.sort(key=lambda f: (f.span.line, f.span.column, f.rule_id))
+    return findings, []
 
 
 class Analysis:
@@ -211,7 +225,9 @@ class Analysis:
             if not qualified:
                 continue
             targets = [t for q in sorted(qualified) for t in self.matchers.by_name.get(q, ())]
-            targets = [t for t in targets if t.rule.id in self.rule_ids]
+            targets = [
+                t for t in targets if t.rule.id in self.rule_ids and t.get("check") != "secret-literal"
+            ]
             if targets:
                 for target in targets:  # several targets may share a callable (DSN text vs keywords)
                     before = len(self.findings)

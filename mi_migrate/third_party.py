@@ -131,6 +131,7 @@ class Detector:
     file_literals: tuple[bytes, ...]  # lower-case: one must occur in the file's lower-cased bytes
     file_regex: re.Pattern[bytes] | None  # the same as one search when the literals share a prefix
     line_gate: re.Pattern[str] | None = None  # KeywordDetector: its DENYLIST words, on the lower-cased line
+    context: re.Pattern[str] | None = None  # the rule's [plugins.context]: must occur on the line, outside the secret
 
     def wants(self, lower: bytes) -> bool:
         if self.file_regex is not None:
@@ -145,10 +146,13 @@ def _detectors() -> tuple[Detector, ...]:
     from detect_secrets.plugins import keyword
 
     by_plugin: dict[str, Rule] = {}
+    contexts: dict[str, re.Pattern[str]] = {}
     fallback: Rule | None = None
     for rule in load_rules():
         for name in rule.plugins.get("detect_secrets", ()):
             by_plugin[name] = rule
+        for name, regex in rule.plugins.get("context", {}).items():
+            contexts[name] = re.compile(regex)
         if rule.plugins.get("fallback"):
             fallback = rule
     detectors = []
@@ -163,7 +167,7 @@ def _detectors() -> tuple[Detector, ...]:
         shared = len(literals) > 1 and len({lit[:1] for lit in literals}) == 1
         regex = re.compile(b"|".join(map(re.escape, literals))) if shared else None
         gate = re.compile("|".join(keyword.DENYLIST)) if name == "KeywordDetector" else None
-        detectors.append(Detector(cls(), name, rule, pre, literals, regex, gate))
+        detectors.append(Detector(cls(), name, rule, pre, literals, regex, gate, contexts.get(name)))
     return tuple(detectors)
 
 
@@ -266,13 +270,24 @@ def _scan_line(
         if det.name in ENTROPY_PLUGINS and not _keyword_adjacent(lowered):
             continue
         for variant in _variants(line, det.name, config):
-            found = det.plugin.analyze_line(filename=rel_path, line=variant, line_number=line_no)
-            for potential in found:
-                secret = potential.secret_value
-                column = line.find(secret)
-                if secret and column >= 0 and not _filtered(secret, line, det):
-                    hits.append((det, secret, column))
-            if found:
+            found = _analyze(det, rel_path, variant, line_no)
+            for tries in range(MAX_RETRIES + 1):
+                dropped = []
+                for potential in found:
+                    secret = potential.secret_value
+                    column = line.find(secret) if secret else -1
+                    if secret and column >= 0 and not _filtered(secret, line, det, column):
+                        hits.append((det, secret, column))
+                    elif secret and secret in variant:
+                        dropped.append(secret)
+                # a plugin may report one value per line: hide the values just dropped (a hash, a label) and
+                # ask again, so `{"hashed_secret": "…", "db_password": "…"}` still yields the password
+                if not dropped or tries == MAX_RETRIES:
+                    break
+                for secret in dropped:
+                    variant = variant.replace(secret, "\0" * len(secret))
+                found = [f for f in _analyze(det, rel_path, variant, line_no) if f.secret_value not in dropped]
+            if found or hits:
                 break
     if not hits:
         return []
@@ -290,6 +305,13 @@ def _scan_line(
         covered.append((column, column + len(secret)))
         out.append(_finding(rel_path, line_no, det, secret, column))
     return out
+
+
+MAX_RETRIES = 3
+
+
+def _analyze(det: Detector, rel_path: str, line: str, line_no: int) -> list[Any]:
+    return list(det.plugin.analyze_line(filename=rel_path, line=line, line_number=line_no))
 
 
 _LONG_RUN = re.compile(r"[a-z0-9+/=]{16,}")
@@ -311,14 +333,17 @@ def _variants(line: str, name: str, config: bool) -> Iterable[str]:
         yield f'{m.group(1)}"{m.group(2)}"'
 
 
-def _filtered(secret: str, line: str, det: Detector) -> bool:
-    """detect-secrets' default heuristic filters that apply to one secret on one line.
+def _filtered(secret: str, line: str, det: Detector, column: int = -1) -> bool:
+    """detect-secrets' default heuristic filters that apply to one secret on one line, and mi-migrate's own.
 
     is_indirect_reference (`password = get_password()`) is meant for keyword matches; detect-secrets applies
     it to every plugin, which hides `boto3.client(..., aws_access_key_id="AKIA…")`: here only keywords use it.
     """
     from detect_secrets.filters import heuristic
 
+    column = line.find(secret) if column < 0 else column
+    if det.context is not None and not det.context.search(line[:column] + " " + line[column + len(secret) :]):
+        return True
     return (
         heuristic.is_sequential_string(secret)
         or heuristic.is_potential_uuid(secret)
@@ -327,11 +352,48 @@ def _filtered(secret: str, line: str, det: Detector) -> bool:
         or heuristic.is_prefixed_with_dollar_sign(secret)
         or heuristic.is_not_alphanumeric_string(secret)
         or (det.name == "KeywordDetector" and heuristic.is_indirect_reference(line))
-        or (det.name in WORDY_PLUGINS and _looks_like_a_name(secret, line))
+        or is_hash_value(secret, line[:column])
+        or (det.name == "BasicAuthDetector" and _is_label(secret))
+        or (det.name == "KeywordDetector" and _looks_like_a_name(secret, line))
     )
 
 
-WORDY_PLUGINS = frozenset({"KeywordDetector", "BasicAuthDetector"})
+# A value under one of these keys is a digest when it has a digest's shape (`"hashed_secret": "<sha1>"`,
+# `"integrity": "sha512-…"`, tsbuildinfo `"signature"`/`"version"`, poetry/Pipfile `sha256:` hashes).
+_HASH_KEY = re.compile(
+    r"(?i)(?:hash(?:ed)?(?:_?(?:secret|password|key|token|value))?|hashes|integrity|checksum|"
+    r"sha(?:-?(?:1|224|256|384|512))?|md5|etag|fingerprint|resolved)$"
+)
+_HEX_HASH_KEY = re.compile(r"(?i)^(?:signature|version|digest)$")  # the whole key; hex digests only (tsbuildinfo)
+_KEY_BEFORE = re.compile(r"""([A-Za-z0-9_.\-]+)["']?\s*[:=]\s*\[?\s*["']?$""")
+_DIGEST_PREFIX = re.compile(r"(?i)(?:sha(?:1|224|256|384|512)|md5)[-:]$|#$")
+_HEX_DIGEST_LENGTHS = frozenset({32, 40, 56, 64, 96, 128})
+_DIGEST_BYTES = frozenset({16, 20, 28, 32, 48, 64})
+
+
+def is_hash_value(secret: str, before: str) -> bool:
+    """A digest rather than a secret: digest-shaped, and prefixed `sha256:`/`sha512-` or held by a hash key."""
+    value = secret.strip()
+    hex_digest = re.fullmatch(r"[0-9a-fA-F]+", value) is not None and len(value) in _HEX_DIGEST_LENGTHS
+    if hex_digest:
+        shaped = True
+    else:
+        body = value.split("-", 1)[1] if re.match(r"(?i)sha\d+-", value) else value
+        try:
+            shaped = len(base64.b64decode(body, validate=True)) in _DIGEST_BYTES
+        except (ValueError, TypeError):
+            shaped = False
+    if not shaped:
+        return False
+    if _DIGEST_PREFIX.search(before) or re.match(r"(?i)sha\d+[-:]", value):
+        return True
+    key = _KEY_BEFORE.search(before)
+    if key is None:
+        return False
+    name = key.group(1)
+    return _HASH_KEY.search(name) is not None or (hex_digest and _HEX_HASH_KEY.search(name) is not None)
+
+
 # Words that make a value a placeholder or a label rather than a secret ("my-secret", "pass", "api_key").
 _LABEL_WORDS = re.compile(r"(?i)secret|passw|passwd|\bpwd|\bpass\b|\bkey\b|token|\buser\b|example|changeme")
 # Settings whose value is an identifier, a hash or a path, never a credential ("secret_hash", "password_file").
@@ -339,16 +401,42 @@ _LABEL_SLOT = re.compile(
     r"(?i)(?:secret|password|passwd|pwd|key|token)[_\-]?(?:hash|digest|fingerprint|id|ids|name|file|path|url|uri|"
     r"type|kind|env|var|field|length|len|ref|header|prefix)\b"
 )
+# `mykey123`, `test_secret`, `fake-password-2`: a placeholder word, a secret word and at most a counter.
+_DUMMY = re.compile(
+    r"(?i)(?:my|test|fake|dummy|sample|example|mock|some|your)[_\-]?(?:api[_\-]?)?"
+    r"(?:key|secret|pass(?:word)?|pwd|token|value)[_\-]?\d{0,4}"
+)
+_DUMMY_TEXT = re.compile(rb"(?i)test|fake|dummy|example|sample|mock|placeholder|not[_\- ]?real|changeme")
+
+
+def _is_label(secret: str) -> bool:
+    """Placeholders and label words in a password slot (`user:password@`, `<password>`, `example`)."""
+    from mi_migrate.validators.placeholders import is_placeholder
+
+    return is_placeholder(secret) or bool(_LABEL_WORDS.search(secret))
 
 
 def _looks_like_a_name(secret: str, line: str) -> bool:
     """Keyword matches on labels: enum values, setting names, prose and placeholders (`SECRET = "secret"`)."""
-    from mi_migrate.validators.placeholders import is_placeholder
-
-    if is_placeholder(secret) or _LABEL_WORDS.search(secret) or _LABEL_SLOT.search(line):
+    if _is_label(secret) or _LABEL_SLOT.search(line) or _DUMMY.fullmatch(secret):
         return True
+    if re.fullmatch(r"[A-Za-z]+(?: [A-Za-z]+)+", secret) and secret == secret.lower():
+        return True  # prose: "from app settings"
+    if _encodes_dummy_text(secret):
+        return True  # base64 of "test-account-key": a test fixture that says what it is
     # prose and identifiers: `Finding.fingerprint`, `third-party-secret`, `key)` are not credentials
     return bool(re.fullmatch(r"[A-Za-z_][A-Za-z_.\-]*\)?", secret)) and not any(ch.isdigit() for ch in secret)
+
+
+def _encodes_dummy_text(secret: str) -> bool:
+    """Base64 whose bytes are printable text naming itself a test value (real keys decode to random bytes)."""
+    if len(secret) < 8 or len(secret) % 4:
+        return False
+    try:
+        data = base64.b64decode(secret, validate=True)
+    except (ValueError, TypeError):
+        return False
+    return all(32 <= b < 127 for b in data) and _DUMMY_TEXT.search(data) is not None
 
 
 @functools.cache
@@ -433,6 +521,7 @@ FAKE_KINDS = {
     "sendgrid": lambda arg, rng: f"SG.FAKE{_pick(fakes.ALNUM, 18, rng)}.FAKE{_pick(fakes.ALNUM, 39, rng)}",
     "pem_header": lambda arg, rng: "-----BEGIN " + ((arg or "RSA") + " ").lstrip() + "PRIVATE" + " KEY-----",
     "jwt": lambda arg, rng: _fake_jwt(rng),
+    "letters": lambda arg, rng: "fake" + _pick(string.ascii_lowercase, int(arg or 10) - 4, rng),  # a word-like password
 }
 for _kind, _generator in FAKE_KINDS.items():
     fakes.register(_kind, _generator)
