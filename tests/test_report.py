@@ -151,7 +151,8 @@ def test_keyvault_and_troubleshooting(report):
     assert entry["reference"].startswith(f"{entry['setting']}=@Microsoft.KeyVault(SecretUri=https://")
     assert report["keyvault"]["guid"] == "4633458b-17de-408a-b874-0445c86b69e6"
     ids = {t["id"]: t for t in report["troubleshooting"]}
-    assert {"propagation", "forbidden", "client-id"} <= set(ids)
+    assert {"propagation", "forbidden"} <= set(ids)
+    assert ("client-id" in ids) == (report["identity"]["type"] == "user-assigned")
     assert "ten" in ids["propagation"]["detail"]
     assert all(t["applies_to"] for t in ids.values())
 

@@ -29,6 +29,17 @@ TEST_FILE = re.compile(r"(?i)(^test_.*\.py$|_tests?\.py$|tests?\.cs$|\.(test|spe
 SCRIPT_PARTS = {"scripts", "script", "tools", "notebooks", "notebook", "samples-dev", "dev"}
 
 
+CI_PARTS = {".github", ".azure-pipelines", ".gitlab", ".circleci", ".devcontainer"}
+DOC_SUFFIXES = (".md", ".markdown", ".rst", ".txt", ".adoc", ".html")
+
+
+def is_doc_or_ci(rel: str) -> bool:
+    """Documentation and CI definitions: their secrets are rotated, but they are no app's code or settings."""
+    parts = PurePosixPath(rel).parts
+    return rel.lower().endswith(DOC_SUFFIXES) or any(p.lower() in CI_PARTS for p in parts[:-1]) or (
+        len(parts) > 0 and parts[-1].lower() in ("azure-pipelines.yml", ".gitlab-ci.yml"))
+
+
 def is_test_path(rel: str) -> bool:
     parts = PurePosixPath(rel).parts
     return any(p.lower() in TEST_PARTS or p.lower().endswith(("tests", "test")) for p in parts[:-1]) or bool(
@@ -65,7 +76,7 @@ class Apps:
         return self._cache[rel]
 
     def _of(self, rel: str) -> str | None:
-        if is_test_path(rel):
+        if is_test_path(rel) or is_doc_or_ci(rel):
             return None
         path = PurePosixPath(rel)
         if rel.endswith(".ipynb") or any(p.lower() in ("notebooks", "notebook") for p in path.parts[:-1]):
@@ -77,6 +88,8 @@ class Apps:
         if (app is None or app == ".") and any(p.lower() in SCRIPT_PARTS for p in path.parts[:-1]):
             return DEVELOPER  # scripts/, tools/ outside any deployable unit run from a developer's machine
         if app is None:
+            if rel.endswith((".tf", ".bicep", ".json", ".yaml", ".yml")):
+                return None  # infrastructure outside any app folder: the apps it declares are not code folders
             return "."  # no marker anywhere: the repository root is the app
         if any(p.lower() in ("scripts", "script", "tools") for p in path.relative_to(app).parts[:-1]
                if app != ".") and rel.endswith((".py", ".sh", ".ps1")):

@@ -196,7 +196,9 @@ def functions_section(root: Path, pairs: list[Any], by_entry: dict[str, Resource
                 continue
             if name:
                 secrets[name] = secrets.get(name) or by_entry.get(entry["id"])
-        names = {u["connection"] for u in uses if u["connection"]} | set(secrets)
+        bound = {u["connection"] for u in uses if u["connection"]}
+        # only connections the host or a binding reads; other settings (read by code) are plain app settings
+        names = bound | {n for n in secrets if n in bound or n == HOST or n in NO_IDENTITY}
         if not names:
             continue
         user_assigned = per_app.get(app, {}).get("kind") == "user-assigned" or identity["type"] == "user-assigned"

@@ -13,7 +13,7 @@ from mi_migrate import __version__
 from mi_migrate.finding import Finding, Kind
 from mi_migrate.fix.model import Change
 from mi_migrate.report import deploy, roles, snippets
-from mi_migrate.report.apps import DEVELOPER, Apps, identity_plan
+from mi_migrate.report.apps import DEVELOPER, Apps, identity_plan, is_test_path
 from mi_migrate.report.function_apps import NO_IDENTITY, connection_names, functions_section
 from mi_migrate.report.functions import aks_section, keyvault_section, troubleshooting
 from mi_migrate.report.redaction import Redactor
@@ -140,7 +140,7 @@ def build(scan: Any, fix: Any, paths: tuple[str, ...], mode: str,
     by_entry: dict[str, Resource] = {}
     for entry, finding, change in pairs:
         app = apps.of(entry["path"])
-        if app is None or (finding is not None and finding.kind == Kind.INFORMATIONAL):
+        if is_test_path(entry["path"]) or (finding is not None and finding.kind == Kind.INFORMATIONAL):
             continue  # a test file or fixture, an emulator key: no Azure resource
         resource = None
         if change is not None:
@@ -173,7 +173,8 @@ def build(scan: Any, fix: Any, paths: tuple[str, ...], mode: str,
         if resource is not None:
             resource.finding_ids.append(entry["id"])
             resource.files.add(entry["path"])
-            resource.apps.add(app)
+            if app is not None:  # a key in documentation or CI is rotated, but no app uses it
+                resource.apps.add(app)
             by_entry[entry["id"]] = resource
     grouper.merge_unnamed()
     alive = {id(r) for r in grouper.resources.values()}
@@ -184,11 +185,17 @@ def build(scan: Any, fix: Any, paths: tuple[str, ...], mode: str,
     app_resources: dict[str, set[str]] = {}
     for resource in grouper.resources.values():
         for app in resource.apps:
-            app_resources.setdefault(app, set()).add(resource.id)
+            # an unnamed resource (<storage-name>) is not known to be shared: it does not tie apps together
+            app_resources.setdefault(app, set()).update({resource.id} if resource.name else set())
+    for entry, finding, _ in pairs:  # an app with findings is an app even when no resource could be named
+        app = apps.of(entry["path"])
+        if app not in (None, DEVELOPER) and (finding is None or finding.kind in (
+                Kind.SECRET, Kind.KEY_BASED_CODE, Kind.THIRD_PARTY_SECRET, Kind.INFRASTRUCTURE)):
+            app_resources.setdefault(app, set())
     hints = deploy.platform(root, paths)
     declared = [f.fields for f in findings if f.kind == Kind.INFRASTRUCTURE and "identity_type" in f.fields]
-    client_refs = [r.where() for r in index.refs(client_id_env or "AZURE_CLIENT_ID")
-                   if apps.of(r.path) != DEVELOPER and not r.path.endswith(".ipynb")]
+    client_refs = [r.where() for r in index.refs(client_id_env or "AZURE_CLIENT_ID")  # not CI's own sign-in
+                   if apps.of(r.path) not in (None, DEVELOPER) and not r.path.endswith(".ipynb")]
     identity = identity_plan(root, apps, app_resources, hints, declared, client_id_env, client_refs)
 
     functions = functions_section(root, pairs, by_entry, grouper, identity, apps, index)
@@ -336,6 +343,12 @@ def _settings(pairs: list[Any], by_entry: dict[str, Resource], grouper: Grouper,
             target = by_entry.get(entry["id"])
             candidates.setdefault((app, old), {"app": app, "name": old, "reason": reason,
                                                "resource": target.id if target else None})
+        if finding is not None and finding.kind == Kind.INFRASTRUCTURE and finding.fields.get("setting"):
+            name = finding.fields["setting"]
+            if name not in functions_names:
+                why = f"the infrastructure wires a key into it ({finding.path})"
+                candidates.setdefault((app, name), {"app": app, "name": name, "resource": None, "reason": why})
+            continue
         if finding is None or finding.kind != Kind.SECRET:
             continue
         name = setting_name(grouper, finding, settings_only=True)

@@ -174,12 +174,12 @@ def _classify(rel: str, text: str, name: str, token: re.Pattern[str]) -> list[Re
         pattern = re.compile(r"(?:process\.env(?:\.|\[\s*['\"])|GetEnvironmentVariable\(\s*\"|Getenv\(\s*\"|"
                              r"getenv\(\s*\"|\[\s*[\"'])" + re.escape(name) + r"\b")
         for n, line in _lines(text, token):
-            if pattern.search(line):
+            if pattern.search(line) or quoted.search(line):  # a literal of the name is how code reads it
                 out.append(Ref(rel, n, "code", "read"))
         return out
     if lower.endswith(IAC) or (lower.endswith(".json") and '"$schema"' in text and "deploymentTemplate" in text):
         for n, line in _lines(text, token):
-            if quoted.search(line) or re.search(r"^\s*" + re.escape(name) + r"\s*=", line):
+            if quoted.search(line) or re.search(r"^\s*" + re.escape(name) + r"\s*[=:]", line):
                 out.append(Ref(rel, n, "iac", "definition"))
         return out
     if lower.endswith((".yaml", ".yml")):
