@@ -185,9 +185,11 @@ from azure.storage.blob import BlobServiceClient, ContainerClient
 local = BlobServiceClient("http://127.0.0.1:10000/devstoreaccount1", credential=account_key)
 
 
-def make(url, account_key):
+def make(url, primary):
+    account_key = primary
+    if not account_key:
+        account_key = fallback()
     return ContainerClient(url, "c", credential=account_key)
-
 
 detector = AnomalyDetectorClient(endpoint, AzureKeyCredential(key))
 '''
@@ -198,6 +200,43 @@ detector = AnomalyDetectorClient(endpoint, AzureKeyCredential(key))
     assert "HTTPS" in (changes[0].reason or "")
     assert "account_key" in (changes[1].reason or "")
     assert (changes[2].reason or "").startswith("a key credential for AnomalyDetectorClient, a client mi-migrate does")
+
+
+def test_a_key_parameter_no_longer_authenticates(tmp_path: Path) -> None:
+    """`def make(url, account_key): ContainerClient(url, "c", credential=account_key)`: the endpoint is already
+    separate, so only the credential changes; the parameter is left for the caller side, with a note."""
+    source = '''from azure.storage.blob import ContainerClient
+
+
+def make(url, account_key):
+    return ContainerClient(url, "c", credential=account_key)
+'''
+    code, [change] = rewrite(source, tmp_path)
+    assert change.status == "rewritten"
+    assert 'return ContainerClient(url, "c", credential=credential)' in code
+    assert any("`account_key` parameter no longer authenticates" in n for n in change.notes)
+
+
+def test_a_local_credential_name_is_never_shadowing_the_token_credential(tmp_path: Path) -> None:
+    """A local `credential` that stays (it is used again) would shadow the module's credential: the call would
+    still get the key. The module's credential takes another name; a local that goes does not need one."""
+    source = '''from azure.storage.blob import BlobServiceClient
+
+
+def kept(url, sas_token):
+    credential = sas_token
+    print(len(credential))
+    return BlobServiceClient(url, credential=credential)
+
+
+def removed(url, sas_token):
+    credential = sas_token
+    return BlobServiceClient(url, credential=credential)
+'''
+    code, changes = rewrite(source, tmp_path)
+    assert "credential_2 = DefaultAzureCredential()" in code
+    assert code.count("BlobServiceClient(url, credential=credential_2)") == 2
+    assert "    credential = sas_token\n    print(len(credential))" in code
 
 
 def test_token_credentials_are_not_touched(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import (
+    GlobalScope,
     MetadataWrapper,
     ParentNodeProvider,
     PositionProvider,
@@ -71,7 +72,8 @@ class Planner(cst.CSTVisitor):
 
     METADATA_DEPENDENCIES = (QualifiedNameProvider, PositionProvider, ScopeProvider, ParentNodeProvider)
 
-    def __init__(self, targets: Sequence[Target], options: FixOptions, settings: RepoSettings) -> None:
+    def __init__(self, targets: Sequence[Target], options: FixOptions, settings: RepoSettings,
+                 avoid: frozenset[str] = frozenset()) -> None:
         super().__init__()
         self.by_name: dict[str, Target] = {name: t for t in targets for name in t.qualified}
         self.assign_targets = [t for t in targets if t.options.get("assign")]  # see visit_Assign
@@ -86,6 +88,10 @@ class Planner(cst.CSTVisitor):
         # id(assign) → (index into changes, the Variable as that call saw it: its `kept` note is per call)
         self.variable_changes: dict[int, list[tuple[int, Variable]]] = {}
         self.module_names: set[str] = set()
+        self.avoid = avoid  # names a first planning pass found shadowed at a call site
+        self.current: cst.CSTNode | None = None  # the call (or assignment) being planned
+        # (credential name, the statement binding it in a scope around a call site: None when not removable)
+        self.shadows: list[tuple[str, cst.CSTNode | None]] = []
         self.extra_statements: list[str] = []  # helper code inserted after the credential (SQL token, ...)
         self.call_operations: dict[str, set[str]] = {}
 
@@ -115,6 +121,7 @@ class Planner(cst.CSTVisitor):
         the call still reads them."""
         uses_before = dict(self.variable_uses)
         edits_before = len(self.edits)
+        self.current = site.node
         change = target.plan(site, self)
         if change is None or change.status != "rewritten" or len(self.edits) == edits_before:
             self.variable_uses = uses_before
@@ -152,11 +159,39 @@ class Planner(cst.CSTVisitor):
         if is_async not in self.credentials:
             base = "async_credential" if is_async and False in self.credentials else "credential"
             name, counter = base, 1
-            while name in self.module_names or name in self.credentials.values():
+            while name in self.module_names or name in self.avoid or name in self.credentials.values():
                 counter += 1
                 name = f"{base}_{counter}"
             self.credentials[is_async] = name
+        self._record_shadows(self.credentials[is_async])
         return cst.Name(self.credentials[is_async])
+
+    def _record_shadows(self, name: str) -> None:
+        """Bindings of `name` in the function scopes around the call being planned: unless the rewrite removes
+        them (`credential = sas_token`), the module's credential would not be the one the call gets."""
+        if self.current is None:
+            return
+        scope = self.get_metadata(ScopeProvider, self.current, None)
+        while scope is not None and not isinstance(scope, GlobalScope):
+            for assignment in scope.assignments[name] if name in scope else ():
+                self.shadows.append((name, self._statement_of(assignment.node)))
+            scope = scope.parent
+
+    def _statement_of(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        """The simple statement line an assignment target sits in; None for parameters, loops, imports."""
+        if isinstance(node, cst.Param):
+            return None
+        current: cst.CSTNode | None = node
+        for _ in range(4):
+            current = self.get_metadata(ParentNodeProvider, current, None) if current is not None else None
+            if isinstance(current, cst.SimpleStatementLine):
+                return current
+        return None
+
+    def shadowed(self) -> frozenset[str]:
+        """Credential names some rewritten call would not see, because a local binding stays."""
+        return frozenset(name for name, statement in self.shadows
+                         if statement is None or not isinstance(self.edits.get(statement), cst.RemovalSentinel))
 
     def add_import(self, module: str, obj: str | None = None) -> None:
         self.imports.append((module, obj or ""))
@@ -304,6 +339,11 @@ def transform(
     if not planner.edits:
         return code, planner.changes
     _remove_assignments(planner)
+    shadowed = planner.shadowed()
+    if shadowed:  # a local `credential` stays in some function: plan again under another name
+        planner = Planner(targets, options, settings, avoid=shadowed)
+        wrapper.visit(planner)
+        _remove_assignments(planner)
     header: list[cst.BaseStatement] = []
     for is_async, name in sorted(planner.credentials.items()):
         header.append(cst.parse_statement(planner.credential_statement(is_async, name) + "\n"))

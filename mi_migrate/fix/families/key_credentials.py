@@ -141,6 +141,7 @@ class Key:
     variables: list[Variable] = field(default_factory=list)  # removed with the credential expression
     holder: Variable | None = None  # `cred = AzureKeyCredential(...)` shared by several clients
     literal: bool = False  # the key itself was in the code
+    parameter: str | None = None  # the key came in through this parameter, which no longer authenticates
 
 
 # per planner: id(holder assign) → rewritten uses so far (a shared key credential's key goes with its last use)
@@ -232,6 +233,8 @@ def classify(node: cst.BaseExpression, planner: Planner, strings: bool) -> Key |
                 uses = len(assignment.references)
                 found.holder = Variable(node.value, assign, Literal("", assign.value), max(0, uses - 1), holder)
             return found
+        if _keyish(node) and strings and _is_parameter(node, planner):
+            return Key("sas-token" if "sas" in node.value.lower() else "account-key", parameter=node.value)
         if _keyish(node):
             return f"the key comes from `{node.value}`, a parameter or a name assigned more than once"
         return None
@@ -244,6 +247,15 @@ def classify(node: cst.BaseExpression, planner: Planner, strings: bool) -> Key |
         _collect(node, planner, key)
         return key
     return None
+
+
+def _is_parameter(name: cst.Name, planner: Planner) -> bool:
+    """A function parameter (and nothing else by that name in its scope): the caller passes the key in."""
+    scope = planner.meta(ScopeProvider, name)
+    if scope is None:
+        return False
+    assignments = [a for a in scope[name.value] if isinstance(a, Assignment)]
+    return len(assignments) == 1 and isinstance(assignments[0].node, cst.Param)
 
 
 def _enclosing_class(node: cst.CSTNode, planner: Planner) -> cst.ClassDef | None:
@@ -409,6 +421,9 @@ def plan(site: CallSite, planner: Planner) -> Change | None:
     notes.extend(token_args.notes)
     if key is not None and key.literal:
         notes.append("the key was written in the code: rotate it, it stays in the repository history")
+    if key is not None and key.parameter:
+        notes.append(f"the `{key.parameter}` parameter no longer authenticates anything: remove it, and stop "
+                     "passing the key to it")
     extra: dict[str, object] = {"credential": kind, **({"sas_stripped": True} if had_sas else {})}
     if "credential_scopes" in token_args.extra:
         extra["scope"] = ai_services.COGNITIVE_SCOPE
