@@ -234,6 +234,7 @@ def removed(url, sas_token):
     return BlobServiceClient(url, credential=credential)
 '''
     code, changes = rewrite(source, tmp_path)
+    assert [c.status for c in changes] == ["rewritten", "rewritten"]
     assert "credential_2 = DefaultAzureCredential()" in code
     assert code.count("BlobServiceClient(url, credential=credential_2)") == 2
     assert "    credential = sas_token\n    print(len(credential))" in code
