@@ -8,6 +8,8 @@ pool), not the sum over workers.
     python benchmarks/run.py                 # corpus/std (made if missing): full scan + 10-file hook run
     python benchmarks/run.py --big           # also the ~600 MB memory check on corpus/big
     python benchmarks/run.py --skip-detect-secrets --repeat 3
+    python benchmarks/run.py --peers /work/corpus --repeat 3          # beside gitleaks and kingfisher
+    python benchmarks/run.py --peers-history REPO.git --repeat 3      # scan --history beside kingfisher
 """
 
 from __future__ import annotations
@@ -178,6 +180,52 @@ def hook_run(root: Path, manifest: dict[str, Any], repeat: int, with_ds: bool) -
     return result
 
 
+def load() -> str:
+    """The 1-, 5- and 15-minute load averages: other work on the machine skews every number."""
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def peer_commands(tree: Path, history: bool, out: Path) -> dict[str, list[str]]:
+    """mi-migrate and its peers on one tree (working tree) or one repository (history), as users run them."""
+    if history:
+        return {
+            "mi-migrate": [tool("mi-migrate"), "scan", "--history", str(tree), "--format", "json", "--fail-on",
+                           "never", "-o", str(out / "peer-mi-migrate.json")],
+            "kingfisher": [tool("kingfisher"), "scan", str(tree), "--no-validate", "--git-history", "full",
+                           "--format", "json", "-o", str(out / "peer-kingfisher.json")],
+        }
+    return {
+        "mi-migrate": [tool("mi-migrate"), "scan", str(tree), "--format", "json", "--fail-on", "never",
+                       "-o", str(out / "peer-mi-migrate.json")],
+        "gitleaks": [tool("gitleaks"), "dir", str(tree), "--no-banner", "--exit-code", "0", "-f", "json",
+                     "-r", str(out / "peer-gitleaks.json")],
+        "kingfisher": [tool("kingfisher"), "scan", str(tree), "--no-validate", "--git-history", "none",
+                       "--format", "json", "-o", str(out / "peer-kingfisher.json")],
+    }
+
+
+def peers(tree: Path, history: bool, repeat: int) -> dict[str, Any]:
+    """Each tool `repeat` times, interleaved (round i runs every tool once, back to back), so a change in the
+    machine's load hits all of them alike; the median wall time and the largest RSS per tool."""
+    commands = peer_commands(tree, history, OUT)
+    runs: dict[str, list[Run]] = {name: [] for name in commands}
+    loads = [load()]
+    for _ in range(repeat):
+        for name, argv in commands.items():
+            runs[name].append(measure(argv, OUT / f"peer-{name}.stdout"))
+        loads.append(load())
+    result: dict[str, Any] = {"tree": str(tree), "history": history, "repeat": repeat, "load": loads}
+    kind = "history" if history else "working tree"
+    print(f"\n{tree} ({kind}), {repeat} round(s); load averages {' | '.join(loads)}")
+    for name, measured in runs.items():
+        walls = sorted(r.wall_s for r in measured)
+        best = Run(statistics.median(walls), max(r.maxrss_mb for r in measured), measured[-1].rc)
+        print(best.line(name) + "   runs: " + ", ".join(f"{w:.1f}" for w in walls))
+        result[name] = {"median_s": round(best.wall_s, 2), "runs_s": [round(w, 2) for w in walls],
+                        "maxrss_mb": round(best.maxrss_mb, 1), "rc": best.rc}
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--measure"]:
@@ -187,8 +235,18 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"also scan the ~600 MB corpus; fail if peak RSS > {BIG_RSS_LIMIT_MB} MB")
     parser.add_argument("--repeat", type=int, default=1, help="runs per measurement (the median is reported)")
     parser.add_argument("--skip-detect-secrets", action="store_true", help="time mi-migrate only")
+    parser.add_argument("--peers", type=Path, metavar="TREE",
+                        help="instead: mi-migrate, gitleaks dir and kingfisher on TREE (`pip install -e .[bench]`)")
+    parser.add_argument("--peers-history", type=Path, metavar="REPO",
+                        help="instead: `scan --history` and kingfisher's full-history scan on REPO")
     args = parser.parse_args(argv)
     OUT.mkdir(exist_ok=True)
+    if args.peers or args.peers_history:
+        tree = args.peers or args.peers_history
+        result = peers(tree.resolve(), history=args.peers_history is not None, repeat=args.repeat)
+        name = "peers-history.json" if args.peers_history else "peers.json"
+        (OUT / name).write_text(json.dumps(result, indent=1))
+        return 0
     with_ds = not args.skip_detect_secrets
     results: dict[str, Any] = {"python": sys.version.split()[0], "cpus": os.cpu_count()}
 

@@ -23,15 +23,22 @@ lower-cased copy made on first use.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-try:  # the optional native engine; everything works without it
-    import hyperscan
-except ImportError:  # pragma: no cover - depends on the platform
-    hyperscan = None
+
+@functools.cache
+def _native() -> Any:
+    """The hyperscan module, imported on first use (60 ms: a pre-commit run never pays it); None without it."""
+    try:
+        import hyperscan
+    except ImportError:  # pragma: no cover - depends on the platform
+        return None
+    return hyperscan
 
 ENV = "MI_MIGRATE_ENGINE"  # "re" forces the fallback, "hyperscan" the native engine (when installed)
 ENGINES = ("hyperscan", "re")
@@ -60,13 +67,18 @@ NATIVE_MIN_BYTES = 1 << 20
 
 
 def available() -> tuple[str, ...]:
-    return ENGINES if hyperscan is not None else ("re",)
+    return ENGINES if _installed() else ("re",)
+
+
+@functools.cache
+def _installed() -> bool:
+    return importlib.util.find_spec("hyperscan") is not None
 
 
 def choose(total_bytes: int | None = None) -> str:
     """The engine for a scan: MI_MIGRATE_ENGINE when set, else hyperscan when installed and the scan is big."""
     wanted = os.environ.get(ENV, "").strip().lower()
-    if wanted == "re" or hyperscan is None:
+    if wanted == "re" or not _installed():
         return "re"
     if wanted == "hyperscan":
         return "hyperscan"
@@ -147,7 +159,7 @@ class _ReFinder:
 
 class _HyperscanFinder:
     def __init__(self, literals: tuple[bytes, ...], regexes: tuple[str, ...]) -> None:
-        assert hyperscan is not None
+        hyperscan = _native()
         self.literals = literals
         self.known = frozenset(literals)
         self.names = regexes
@@ -178,7 +190,7 @@ def finder(engine: str = "") -> _ReFinder | _HyperscanFinder:
     """The candidate finder for `engine` ("" = choose()), built once per process."""
     engine = engine or choose()
     literals, regexes = universe()
-    if engine == "hyperscan" and hyperscan is not None:
+    if engine == "hyperscan" and _native() is not None:
         return _HyperscanFinder(literals, regexes)
     return _ReFinder(literals, regexes)
 

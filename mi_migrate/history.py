@@ -132,7 +132,8 @@ def run_history(options: ScanOptions) -> ScanResult:
             collector.add(commit, finding)
 
     jobs = options.jobs or (os.cpu_count() or 1)
-    if not options.staged and not options.since and not options.rev_range:
+    by_blob = os.environ.get("MI_MIGRATE_HISTORY", "blob").strip().lower() != "patch"
+    if by_blob and not options.staged and not options.since and not options.rev_range:
         # the whole history: each distinct blob once, then the commits that added what was found
         from mi_migrate import history_blobs
 
