@@ -337,3 +337,19 @@ def test_new_patterns_stay_fast_on_adversarial_lines(line: str) -> None:
 
 def test_fake_tokens_expand() -> None:
     assert "/" in fakes.expand("«fnkey:»") and "%2F" in fakes.expand("«fnkey:%2F»")
+
+
+def test_demo_passwords_and_keyboard_runs_are_not_secrets() -> None:
+    """Found on the real-world corpus: a tutorial's `…pa44w0rd`, a Bicep default `…P@ssw0rd1234!` and a README's
+    function code ending in `ABC123` failed the gate; none is generated key material."""
+    import base64
+    import random
+
+    from mi_migrate.validators.placeholders import is_demo_value, is_placeholder
+
+    for value in ("JumpboxAdminP@ssw0rd1234!", "a987REALLY#$%TRONGpa44w0rd", "my-test-abbyy/ABC123==", "Qwerty2024!"):
+        assert is_demo_value(value) and is_placeholder(value), value
+    rng = random.Random(20261206)
+    keys = [base64.b64encode(rng.randbytes(n)).decode() for n in (32, 42, 64) for _ in range(5000)]
+    keys += [rng.randbytes(16).hex() for _ in range(5000)]
+    assert not [k for k in keys if is_demo_value(k)]

@@ -135,7 +135,7 @@ def test_a_real_key_in_a_test_file_is_still_a_real_key() -> None:
 # -- basic auth: the password slot of a URL ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("password", ["django", "qwertyuiop", "Tr0ub4dor9"])
+@pytest.mark.parametrize("password", ["django", "zebrafinch", "Tr0ub4dor9"])
 def test_django_database_url_password_is_found(password: str) -> None:
     text = f"DATABASES = {{'default': dj_database_url.parse('mysql://root:{password}@localhost:3306/app')}}\n"
     hits = [f for f in errors(text, "mysite/settings.py") if f.fields.get("plugin") == "BasicAuthDetector"]

