@@ -107,10 +107,14 @@ def test_connection_string_app_runs_on_managed_identity_after_fix(
     key = fakes.emulator_key("azurite")  # Azurite's published development key, not a secret
     connection_string = (f"DefaultEndpointsProtocol=https;AccountName={ACCOUNT};AccountKey={key};"
                          f"BlobEndpoint={azurite.blob_url};QueueEndpoint={azurite.queue_url}")
+    # The repository's .env names the Azure account the app is deployed against: fix derives the new settings from
+    # it. (An emulator connection there would keep the calls manual: Azurite without OAuth ignores bearer tokens.)
+    deployed = (f"DefaultEndpointsProtocol=https;AccountName=stordersdev;AccountKey={fakes.expand('«b64:64»')};"
+                "EndpointSuffix=core.windows.net")
     repo = tmp_path / "app"
     repo.mkdir()
     (repo / "app.py").write_text(APP, encoding="utf-8")
-    (repo / ".env").write_text(f"{CONNECTION_SETTING}={connection_string}\n", encoding="utf-8")
+    (repo / ".env").write_text(f"{CONNECTION_SETTING}={deployed}\n", encoding="utf-8")
     (repo / ".gitignore").write_text(".env\n", encoding="utf-8")
     git(repo, "init", "-q")
     git(repo, "add", "app.py", ".gitignore")
@@ -133,9 +137,11 @@ def test_connection_string_app_runs_on_managed_identity_after_fix(
         assert set(changes) == {"BlobServiceClient", "QueueClient"}, planned.changes
         assert all(c.status == "rewritten" for c in changes.values()), planned.changes
         assert all(c.old_setting == CONNECTION_SETTING for c in changes.values())
-        settings = {c.setting: c.setting_value for c in changes.values()}
-        assert settings == {"AZURE_STORAGE_ACCOUNT_URL": azurite.blob_url,
-                            "AZURE_STORAGE_QUEUE_ACCOUNT_URL": azurite.queue_url}
+        derived = {c.setting: c.setting_value for c in changes.values()}
+        assert derived == {"AZURE_STORAGE_ACCOUNT_URL": "https://stordersdev.blob.core.windows.net",
+                           "AZURE_STORAGE_QUEUE_ACCOUNT_URL": "https://stordersdev.queue.core.windows.net"}
+        # this test runs the app locally: the same settings point at Azurite (HTTPS, OAuth) instead
+        settings = {"AZURE_STORAGE_ACCOUNT_URL": azurite.blob_url, "AZURE_STORAGE_QUEUE_ACCOUNT_URL": azurite.queue_url}
         [planned_file] = [f for f in planned.files if f.changed]
 
         # 3. The real CLI rewrites the app.

@@ -362,7 +362,9 @@ def test_report_build_feeds_iac_identities(tmp_path: Path) -> None:
     (tmp_path / "infra" / "main.bicep").write_text(BICEP)
     report = build_report(FixOptions(paths=(str(tmp_path),), write=False))
     assert report["identity"]["type"] == "user-assigned"
-    assert report["identity"]["apps"] == []  # infrastructure findings do not make the infra folder an app
+    # infrastructure findings do not make the infra folder an app (the requirements.txt root is the one app)
+    apps = report["identity"]["apps"]
+    assert [Path(a["path"]).name for a in apps] == [tmp_path.name]
     kinds = {f["rule_id"]: f["kind"] for f in report["findings"]}
     assert kinds["AZ401"] == kinds["AZ403"] == "infrastructure"
 
