@@ -40,13 +40,14 @@ class ArmTemplate(Template):
     def __init__(self, text: str) -> None:
         super().__init__(text, "json")
         for block in self.blocks.items:
-            if block.char != "{":
+            # only objects holding "apiVersion" somewhere can be resources: most blocks skip the blanked copy
+            if block.char != "{" or text.find('"apiVersion"', block.open, block.close) == -1:
                 continue
             direct = self.blocks.direct(block)
-            kind = TYPE.search(direct)
-            if not kind or '"apiVersion"' not in direct:
+            kind = TYPE.search(direct, block.open)  # the copy is padded to file offsets: start at the block
+            if not kind or direct.find('"apiVersion"', block.open) == -1:
                 continue
-            name = NAME.search(direct)
+            name = NAME.search(direct, block.open)
             kind_text = kind.group(1)
             if "." not in kind_text:  # nested child resource: "config" inside a site
                 parent = next((r for r in reversed(self.resources) if r.block.open < block.open <= r.block.close),

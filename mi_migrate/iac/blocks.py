@@ -57,7 +57,7 @@ class Blocks:
         pos = block.open
         for kid in self.children(block):
             parts.append(self.code[pos:kid.open + 1])
-            parts.append(re.sub(r"[^\n]", " ", self.code[kid.open + 1:kid.close]))
+            parts.append(_blank(self.code[kid.open + 1:kid.close]))
             pos = kid.close
         parts.append(self.code[pos:block.close + 1])
         return " " * block.open + "".join(parts)
@@ -69,6 +69,11 @@ class Blocks:
 
     def top(self) -> list[Block]:
         return [b for b in self.items if b.depth == 0]
+
+
+def _blank(chunk: str) -> str:
+    """Spaces in place of every character but newlines (offsets and line numbers stay)."""
+    return "\n".join(" " * len(line) for line in chunk.split("\n"))
 
 
 def _scan(text: str, syntax: str) -> tuple[str, list[Block]]:
