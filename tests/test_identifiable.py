@@ -260,7 +260,7 @@ def test_validating_ten_thousand_candidates_is_fast() -> None:
     valid = sum(1 for key in candidates if identify(key) is not None)
     elapsed = time.perf_counter() - start
     assert valid == 5_000
-    assert elapsed < 1.0, f"{elapsed:.2f}s"
+    assert elapsed < 2.5, f"{elapsed:.2f}s"  # about 0.3 s on a quiet 2-core machine
 
 
 def test_rule_regexes_do_not_backtrack_on_long_runs() -> None:

@@ -38,4 +38,4 @@ def test_all_rules_stay_fast_on_adversarial_lines(name: str) -> None:
     started = time.perf_counter()
     scan_text("adversarial.txt", text, rules)
     elapsed = time.perf_counter() - started
-    assert elapsed < 3.0, f"{name}: {elapsed:.2f}s"
+    assert elapsed < 6.0, f"{name}: {elapsed:.2f}s"  # catastrophic backtracking takes minutes; a busy CI runner seconds
