@@ -11,6 +11,7 @@ the benchmark count it apart from code mi-migrate could not change.
 from __future__ import annotations
 
 import libcst as cst
+import libcst.matchers as m
 from libcst.metadata import ParentNodeProvider, QualifiedNameProvider
 
 KEY_WORDS = ("key", "sas", "secret", "password")
@@ -29,7 +30,7 @@ def _identifier(node: cst.BaseExpression) -> str:
 def is_token_credential(node: cst.BaseExpression, planner: object) -> bool:
     """An expression that evidently yields a token credential: an azure.identity class or provider, or a name or
     helper that says credential and not key (`default_creds`, `get_azure_credential(...)`, `self.credential`)."""
-    for call in _calls(node):
+    for call in _all(node, m.Call()):
         names = {q.name for q in planner.meta(QualifiedNameProvider, call.func, set())}  # type: ignore[attr-defined]
         if any(n.startswith("azure.identity.") for n in names):
             return True
@@ -39,15 +40,9 @@ def is_token_credential(node: cst.BaseExpression, planner: object) -> bool:
     return "cred" in name or "token" in name
 
 
-def _calls(node: cst.CSTNode) -> list[cst.Call]:
-    found: list[cst.Call] = []
-
-    class Calls(cst.CSTVisitor):
-        def visit_Call(self, call: cst.Call) -> None:
-            found.append(call)
-
-    node.visit(Calls())
-    return found
+def _all(node: cst.CSTNode, kind: m.BaseMatcherNode) -> list:  # type: ignore[type-arg]
+    """Every node `kind` matches inside `node` (calls in an expression, assignments in a block)."""
+    return list(m.findall(node, kind))
 
 
 def chosen_at_run_time(node: cst.CSTNode, planner: object) -> str | None:
@@ -61,22 +56,11 @@ def chosen_at_run_time(node: cst.CSTNode, planner: object) -> str | None:
                 return _condition(parent.test, child is parent.body)
         if isinstance(parent, cst.If) and child is not parent.test and parent.orelse is not None:
             other_block = parent.orelse if child is parent.body else parent.body
-            values = [s.value for s in _assigned_values(other_block)]
+            values = [a.value for a in _all(other_block, m.Assign())]
             if values and all(is_token_credential(v, planner) for v in values):
                 return _condition(parent.test, child is parent.body)
         child, parent = parent, planner.meta(ParentNodeProvider, parent)  # type: ignore[attr-defined]
     return None
-
-
-def _assigned_values(block: cst.CSTNode) -> list[cst.Assign]:
-    found: list[cst.Assign] = []
-
-    class Assigns(cst.CSTVisitor):
-        def visit_Assign(self, assign: cst.Assign) -> None:
-            found.append(assign)
-
-    block.visit(Assigns())
-    return found
 
 
 def _condition(test: cst.BaseExpression, key_when_true: bool) -> str:
