@@ -353,3 +353,18 @@ def test_demo_passwords_and_keyboard_runs_are_not_secrets() -> None:
     keys = [base64.b64encode(rng.randbytes(n)).decode() for n in (32, 42, 64) for _ in range(5000)]
     keys += [rng.randbytes(16).hex() for _ in range(5000)]
     assert not [k for k in keys if is_demo_value(k)]
+
+
+def test_a_key_typed_with_alphabet_runs_is_patterned() -> None:
+    """A published example key typed as `1Ab234…ijkl…MNo…Stuw…`: three or more runs of four consecutive
+    characters; random 32- and 64-byte keys show at most two."""
+    import base64
+    import random
+
+    from mi_migrate.validators.placeholders import is_sequence
+
+    typed = "1Ab234cdEF5ghijkl6MNop7Q8rStuwX9yzAb0CdeFg="  # shaped like a 32-byte key, with typed runs
+    assert is_sequence(typed)
+    rng = random.Random(7)
+    assert not [k for k in (base64.b64encode(rng.randbytes(n)).decode() for n in (32, 64) for _ in range(20000))
+                if is_sequence(k)]

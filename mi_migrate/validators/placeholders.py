@@ -87,6 +87,8 @@ def is_sequence(value: str) -> bool:
     runs = _run_lengths(lowered)
     if max(runs) >= 8:
         return True
+    if sum(1 for n in runs if n >= 4) >= 3:  # `1Ab234…ijkl…Stuw…`: typed (random keys: at most 2 in 400,000)
+        return True
     return sum(n for n in runs if n >= 4) * 2 >= len(lowered)
 
 
