@@ -49,7 +49,8 @@ def plan(rel_path: str, hits: Hits, rules: Sequence[Rule], settings: ScanSetting
 
     found = text_rules(hits, rules)
     python = settings.python and rel_path.endswith(PYTHON_SUFFIXES) and hits.any(PYTHON_TRIGGERS)
-    iac = rel_path.endswith(IAC_SUFFIXES) and any(rule.iac for rule in rules) and hits.any(IAC_TRIGGERS)
+    iac = (settings.iac and rel_path.endswith(IAC_SUFFIXES) and any(rule.iac for rule in rules)
+           and hits.any(IAC_TRIGGERS))
     third = plugins(rel_path, hits, rules) if settings.third_party else frozenset()
     kind = structured.kind_of(rel_path)
     # structured.wants() is true only with a text rule, except YAML Secret data and JSON escapes (and, once

@@ -110,6 +110,7 @@ def run_history(options: ScanOptions) -> ScanResult:
         max_file_size=options.max_file_size or cfg.max_file_size or DEFAULT_MAX_FILE_SIZE,
         third_party=options.third_party and cfg.third_party,
         python=False,
+        iac=False,  # AZ40x findings name no secret: history keeps only findings with one
     )
     result = ScanResult(root=Path(top), config=cfg)
     specs = pathspecs(top, options.paths)

@@ -26,6 +26,7 @@ class ScanSettings:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     third_party: bool = True  # run detect-secrets' plugins too
     python: bool = True  # Python-aware key-based client findings
+    iac: bool = True  # infrastructure-as-code structure (AZ40x); their findings hold no secret, so history skips it
     engine: str = ""  # candidate engine (mi_migrate.candidates): "hyperscan", "re", "" = choose per scan
 
 
