@@ -58,22 +58,26 @@ def rules_for(data_lower: bytes, rules: Sequence[Rule]) -> list[Rule]:
     return hits
 
 
-_BASE64_RUNS = {86: re.compile(r"[A-Za-z0-9+/]{86}")}
+# shape → (base64 characters before the padding, the padding): every 64-byte key ends `==` after 86 characters,
+# every 32-byte key `=` after 43
+_SHAPES = {"b64_88": (86, "=="), "b64_44": (43, "=")}
+_BASE64_RUNS = {width: re.compile(rf"[A-Za-z0-9+/]{{{width}}}") for width, _ in _SHAPES.values()}
 
 
 def has_shape(text: str, shape: str) -> bool:
-    """Cheap gate for patterns without a literal anchor: `b64_88` = some 86 base64 characters followed by `==`
-    (every 64-byte key). Found by searching for `==` (fast) and checking the 86 characters before it, instead
-    of letting the regex engine try every position of the file."""
-    if shape != "b64_88":
+    """Cheap gate for patterns without a literal anchor: some base64 run of a key's length followed by its padding.
+    Found by searching for the padding (fast) and checking the characters before it, instead of letting the
+    regex engine try every position of the file."""
+    if shape not in _SHAPES:
         return True
-    run = _BASE64_RUNS[86]
+    width, padding = _SHAPES[shape]
+    run = _BASE64_RUNS[width]
     find = text.find
-    pos = find("==")
+    pos = find(padding)
     while pos != -1:
-        if pos >= 86 and run.fullmatch(text, pos - 86, pos):
+        if pos >= width and run.fullmatch(text, pos - width, pos):
             return True
-        pos = find("==", pos + 2)
+        pos = find(padding, pos + len(padding))
     return False
 
 
