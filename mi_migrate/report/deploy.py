@@ -4,7 +4,6 @@ identity-based connections and AKS workload identity. Only file names and struct
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from pathlib import Path, PurePosixPath
@@ -199,40 +198,6 @@ def recommend(root: Path, apps: dict[str, set[str]], hints: dict[str, list[str]]
 
 
 # -- Azure Functions -----------------------------------------------------------------------------------------
-
-def function_bindings(folder: Path) -> dict[str, list[tuple[str, str, str]]]:
-    """connection setting → [(extension, direction, binding)] from Python v2 decorators and function.json."""
-    found: dict[str, list[tuple[str, str, str]]] = {}
-    for path in repo_files(folder, (".py", "function.json"), limit=200):
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        if path.name == "function.json":
-            try:
-                bindings = json.loads(text).get("bindings", [])
-            except (ValueError, AttributeError):
-                continue
-            for binding in bindings if isinstance(bindings, list) else []:
-                kind = str(binding.get("type", "")).lower()
-                if kind in BINDINGS and binding.get("connection"):
-                    ext, direction = BINDINGS[kind]
-                    if direction == "io":
-                        direction = "input" if binding.get("direction") == "in" else "output"
-                    found.setdefault(str(binding["connection"]), []).append((ext, direction, kind))
-            continue
-        try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError):
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in BINDINGS:
-                for keyword in node.keywords:
-                    if keyword.arg == "connection" and isinstance(keyword.value, ast.Constant):
-                        ext, direction = BINDINGS[node.func.attr]
-                        found.setdefault(str(keyword.value.value), []).append((ext, direction, node.func.attr))
-    return found
-
 
 def bundle_check(folder: Path, needed: str) -> dict[str, Any]:
     """Does host.json's extension bundle range start at or above `needed`?"""

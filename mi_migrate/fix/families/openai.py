@@ -15,6 +15,7 @@ if/else whose other branch passes a token provider) is left alone: the step is t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import libcst as cst
@@ -146,18 +147,35 @@ def plan(site: CallSite, planner: Planner) -> Change | None:
     if any(a.star for a in call.args):
         return replace(site.change("manual", reason="**kwargs may carry api_key; openai rejects a key together with "
                                                     "a token provider"), is_async=is_async)
-    old_setting: str | None = IMPLICIT_SETTING
-    notes: list[str] = []
-    if key_arg is not None:
-        value = resolve(key_arg.value, planner.meta)
-        if isinstance(value, Variable):
-            planner.use_variable(value)
-            value = value.value
-        old_setting = value.name if isinstance(value, EnvRead) else None
-        if old_setting is None:
-            notes.append("the API key came from code or configuration mi-migrate cannot see: remove it there")
-    else:
+    old_setting, notes = _forget_key(key_arg, planner, lambda value: [value.name] if isinstance(value, EnvRead)
+                                     else [])
+    if key_arg is None:
         notes.append(f"the client read the key from {IMPLICIT_SETTING} implicitly: delete that setting")
+    _swap_key_for_provider(site, planner, key_arg, is_async)
+    change = site.change("rewritten", old_setting=old_setting, notes=tuple(notes),
+                         operations=operations(site, planner), extra={"scope": SCOPE})
+    return replace(change, is_async=is_async)
+
+
+def _forget_key(key_arg: cst.Arg | None, planner: Planner,
+                settings_of: Callable[[object], list[str]]) -> tuple[str | None, list[str]]:
+    """The setting the dropped key argument read (its variable is counted as used), and a note when none is
+    known; no key argument means the client read IMPLICIT_SETTING itself."""
+    if key_arg is None:
+        return IMPLICIT_SETTING, []
+    value = resolve(key_arg.value, planner.meta)
+    if isinstance(value, Variable):
+        planner.use_variable(value)
+        value = value.value
+    settings = settings_of(value)
+    if settings:
+        return settings[0], []
+    return None, ["the API key came from code or configuration mi-migrate cannot see: remove it there"]
+
+
+def _swap_key_for_provider(site: CallSite, planner: Planner, key_arg: cst.Arg | None, is_async: bool) -> None:
+    """The call without its key argument and with `azure_ad_token_provider=` the module's token provider."""
+    call = site.node
     provider = cst.Arg(
         keyword=cst.Name("azure_ad_token_provider"),
         value=provider_name(site, planner, is_async),
@@ -165,9 +183,6 @@ def plan(site: CallSite, planner: Planner) -> Change | None:
     )
     args = [a for a in call.args if a is not key_arg] + [provider]
     planner.replace(call, call.with_changes(args=rebuild_args(call, args)))
-    change = site.change("rewritten", old_setting=old_setting, notes=tuple(notes),
-                         operations=operations(site, planner), extra={"scope": SCOPE})
-    return replace(change, is_async=is_async)
 
 
 def _is_none(node: cst.BaseExpression) -> bool:
@@ -192,25 +207,9 @@ def plan_langchain(site: CallSite, planner: Planner) -> Change | None:
     if any(a.star for a in call.args):
         return site.change("manual", reason="**kwargs may carry api_key; pass azure_ad_token_provider= and remove "
                                             "the key by hand")
-    old_setting: str | None = IMPLICIT_SETTING
-    notes: list[str] = []
-    if key_arg is not None:
-        value = resolve(key_arg.value, planner.meta)
-        if isinstance(value, Variable):
-            planner.use_variable(value)
-            value = value.value
-        settings = _settings_read(key_arg.value, planner)
-        old_setting = settings[0] if settings else None
-        if old_setting is None:
-            notes.append("the API key came from code or configuration mi-migrate cannot see: remove it there")
+    old_setting, notes = _forget_key(key_arg, planner, lambda _: _settings_read(key_arg.value, planner))
     notes.append(LANGCHAIN_NOTE)
-    provider = cst.Arg(
-        keyword=cst.Name("azure_ad_token_provider"),
-        value=provider_name(site, planner, False),
-        equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")),
-    )
-    args = [a for a in call.args if a is not key_arg] + [provider]
-    planner.replace(call, call.with_changes(args=rebuild_args(call, args)))
+    _swap_key_for_provider(site, planner, key_arg, False)
     return site.change("rewritten", old_setting=old_setting, notes=tuple(notes), operations=operations(site, planner),
                        extra={"scope": SCOPE})
 
