@@ -4,8 +4,7 @@ Every analysis has a necessary condition written as literals: a text rule's `key
 prefilter literals (mi_migrate.third_party.PREFILTERS), the structured formats' triggers (`kind: secret`, `\\u`,
 a backslash, the joined-literal anchors), `import` for the Python analysis, and the resource types the IaC checks
 need. All of them (lower-case; matched without regard to ASCII case, exactly as `literal in data.lower()`) go into
-one multi-pattern database, plus the two plugin regexes that have no literal at all (Discord and Telegram bot
-tokens). A file is scanned once; a file with no candidate costs that scan and nothing else; the regexes,
+one multi-pattern database, with the value-shaped anchors described below. A file is scanned once; a file with no candidate costs that scan and nothing else; the regexes,
 validators, parsers and plugins run only on files with a candidate for them.
 
 Two engines give the same answers:
@@ -15,6 +14,10 @@ Two engines give the same answers:
 - `re`: the pure-Python fallback for platforms without the wheel: `literal in data.lower()` per literal and the
   two regexes with `re`. Chosen when `import hyperscan` fails or MI_MIGRATE_ENGINE=re; CI runs the scanning
   tests under both (tests/conftest.py).
+
+Value-shaped anchors (candidates.anchors()) go into the same database as regexes: a rule pattern's `anchor`
+and a plugin's (mi_migrate.third_party.Prefilter.anchor). The native engine reports which occur; the `re` engine
+answers each with `re.search` the first time a gate asks, so a file no literal selected never pays for them.
 
 A literal not in the database (a rule loaded from elsewhere, a Python import root) is still answered, from a
 lower-cased copy made on first use.
@@ -55,13 +58,6 @@ IAC_TRIGGERS = (
     b"microsoft.containerservice/managedclusters", b"microsoft.compute/virtualmachine",
     b"microsoft.containerinstance/containergroups", b"roleassignments",
 )
-# detect-secrets plugins with no literal prefilter: their own regexes (detect-secrets 1.5), with ASCII classes as
-# the run prefilter in mi_migrate.third_party assumes. tests/test_engine_candidates.py checks them against the
-# installed plugins.
-PLUGIN_REGEXES = {
-    "DiscordBotTokenDetector": rb"[MNO][a-zA-Z0-9_-]{23,25}\.[a-zA-Z0-9_-]{6}\.[a-zA-Z0-9_-]{27}",
-    "TelegramBotTokenDetector": rb"[0-9]{8,10}:[0-9A-Za-z_-]{35}",
-}
 # Below this many bytes in a scan, compiling the database costs more than the scan (pre-commit on a few files).
 NATIVE_MIN_BYTES = 1 << 20
 
@@ -98,7 +94,26 @@ def universe() -> tuple[tuple[bytes, ...], tuple[str, ...]]:
     for rule in load_rules():
         literals.update(rule.keywords)
     literals.update(_plugin_literals())
-    return tuple(sorted(lit for lit in literals if lit)), tuple(PLUGIN_REGEXES)
+    return tuple(sorted(lit for lit in literals if lit)), tuple(anchors())
+
+
+@functools.cache
+def anchors() -> dict[str, bytes]:
+    """Value-shaped anchors by name: a rule pattern's `anchor` (named `AZ102#0`) and a detect-secrets plugin's
+    (named after the plugin). Each is a necessary condition for its pattern or plugin to report anything, written
+    in the regex syntax hyperscan and `re` share; tests/test_engine_anchors.py holds them to that."""
+    from mi_migrate import third_party
+    from mi_migrate.rules import load_rules
+
+    named: dict[str, bytes] = {}
+    for det in third_party._detectors():
+        if det.pre.anchor is not None:
+            named[det.name] = det.pre.anchor
+    for rule in load_rules():
+        for pattern in rule.patterns:
+            if pattern.anchor is not None:
+                named[pattern.anchor_name] = pattern.anchor.pattern
+    return named
 
 
 def _plugin_literals() -> set[bytes]:
@@ -111,13 +126,17 @@ class Hits:
     """Which anchors occur in one file. `lit in hits` answers for any lower-case literal; `matched(name)` for the
     plugin regexes."""
 
-    __slots__ = ("_data", "_found", "_known", "_lower", "_regexes")
+    __slots__ = ("_data", "_found", "_known", "_lazy", "_lower", "_names", "_regexes")
 
-    def __init__(self, data: bytes, found: frozenset[bytes], known: frozenset[bytes], regexes: frozenset[str]):
+    def __init__(self, data: bytes, found: frozenset[bytes], known: frozenset[bytes],
+                 regexes: frozenset[str] | dict[str, bool], lazy: _ReFinder | None = None,
+                 names: frozenset[str] = frozenset()):
         self._data = data
+        self._names = names  # the anchors the native scan looked for: any other one is assumed present
         self._found = found
         self._known = known
         self._regexes = regexes
+        self._lazy = lazy  # the `re` engine answers regex anchors on first question, not for every file
         self._lower: bytes | None = None
 
     def __contains__(self, literal: bytes) -> bool:
@@ -129,7 +148,13 @@ class Hits:
         return any(lit in self for lit in literals)
 
     def matched(self, name: str) -> bool:
-        return name in self._regexes
+        if self._lazy is None:
+            return name in self._regexes or name not in self._names
+        regexes = self._regexes
+        assert isinstance(regexes, dict)
+        if name not in regexes:
+            regexes[name] = self._lazy.search(name, self._data)
+        return regexes[name]
 
     def lower(self) -> bytes:
         """The lower-cased bytes, made on first use (only files with a candidate need them)."""
@@ -139,20 +164,25 @@ class Hits:
 
     @property
     def empty(self) -> bool:
-        return not self._found and not self._regexes
+        """No literal occurs (regex anchors only ever narrow what a literal allowed)."""
+        return not self._found
 
 
 class _ReFinder:
     def __init__(self, literals: tuple[bytes, ...], regexes: tuple[str, ...]) -> None:
         self.literals = literals
         self.known = frozenset(literals)
-        self.regexes = [(name, re.compile(PLUGIN_REGEXES[name])) for name in regexes]
+        named = anchors()
+        self.regexes = {name: re.compile(named[name]) for name in regexes}
+
+    def search(self, name: str, data: bytes) -> bool:
+        regex = self.regexes.get(name)
+        return regex is None or regex.search(data) is not None
 
     def find(self, data: bytes) -> Hits:
         lower = data.lower()
         found = frozenset(lit for lit in self.literals if lit in lower)
-        matched = frozenset(name for name, regex in self.regexes if regex.search(data))
-        hits = Hits(data, found, self.known, matched)
+        hits = Hits(data, found, self.known, {}, lazy=self)
         hits._lower = lower
         return hits
 
@@ -163,8 +193,10 @@ class _HyperscanFinder:
         self.literals = literals
         self.known = frozenset(literals)
         self.names = regexes
+        self.name_set = frozenset(regexes)
         expressions = [b"".join(b"\\x%02x" % byte for byte in lit) for lit in literals]
-        expressions += [PLUGIN_REGEXES[name] for name in regexes]
+        named = anchors()
+        expressions += [named[name] for name in regexes]
         flags = [hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH] * len(literals)
         flags += [hyperscan.HS_FLAG_SINGLEMATCH] * len(regexes)
         self.db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
@@ -178,7 +210,7 @@ class _HyperscanFinder:
         count = len(self.literals)
         found = frozenset(self.literals[i] for i in ids if i < count)
         matched = frozenset(self.names[i - count] for i in ids if i >= count)
-        return Hits(data, found, self.known, matched)
+        return Hits(data, found, self.known, matched, names=self.name_set)
 
 
 def _collect(pattern_id: int, start: int, end: int, flags: int, ids: list[int]) -> None:
@@ -208,6 +240,9 @@ class Plan:
     iac: bool = False
     plugins: frozenset[str] = frozenset()  # detect-secrets plugins whose prefilter the file passes
     structured: bool = False  # a structured parse may add findings even with no text rule (see filetypes)
+    # the text rules whose keywords occur, anchors aside: decoding a value (escapes, folded or joined strings)
+    # can reveal a key whose shape the raw bytes do not show, so the structured parse decides on these
+    keyword_rules: tuple = ()
 
     @property
     def nothing(self) -> bool:

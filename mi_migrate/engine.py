@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from mi_migrate import validators
+from mi_migrate.candidates import Hits
 from mi_migrate.finding import Finding, Severity, Span
 from mi_migrate.redact import redact, secret_hash
 from mi_migrate.rules import Rule
@@ -82,14 +83,18 @@ def has_shape(text: str, shape: str) -> bool:
 
 
 def scan_text(
-    path: str, text: str, rules: Iterable[Rule], index: LineIndex | None = None, base_offset: int = 0
+    path: str, text: str, rules: Iterable[Rule], index: LineIndex | None = None, base_offset: int = 0,
+    hits: Hits | None = None,
 ) -> list[Finding]:
-    """Run the given rules' patterns over `text`; `index`/`base_offset` map offsets when text is a slice."""
+    """Run the given rules' patterns over `text`; `index`/`base_offset` map offsets when text is a slice.
+    `hits` (the file's candidates) skips the patterns whose value-shaped anchor does not occur."""
     index = index or LineIndex.of(text)
     findings: list[Finding] = []
     shapes: dict[str, bool] = {}
     for rule in rules:
         for pattern in rule.patterns:
+            if hits is not None and pattern.anchor_name and not hits.matched(pattern.anchor_name):
+                continue
             shape = pattern.options.get("shape")
             if shape is not None:
                 if shape not in shapes:

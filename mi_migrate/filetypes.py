@@ -19,9 +19,16 @@ PYTHON_SUFFIXES = (".py", ".pyw")
 IAC_SUFFIXES = (".tf", ".bicep", ".json")
 
 
-def text_rules(hits: Hits, rules: Sequence[Rule]) -> tuple[Rule, ...]:
+def keyword_rules(hits: Hits, rules: Sequence[Rule]) -> tuple[Rule, ...]:
     """The text rules whose keywords occur (engine.rules_for, answered from the candidates)."""
     return tuple(rule for rule in rules if rule.patterns and (not rule.keywords or hits.any(rule.keywords)))
+
+
+def text_rules(hits: Hits, rules: Sequence[Rule]) -> tuple[Rule, ...]:
+    """Of those, the rules with a pattern whose value-shaped anchor occurs too: the line scan runs only these."""
+    return tuple(
+        rule for rule in rules
+        if any(not p.anchor_name or hits.matched(p.anchor_name) for p in rule.patterns))
 
 
 def plugins(rel_path: str, hits: Hits, rules: Sequence[Rule]) -> frozenset[str]:
@@ -31,23 +38,19 @@ def plugins(rel_path: str, hits: Hits, rules: Sequence[Rule]) -> frozenset[str]:
     if third_party._skip_file(rel_path):
         return frozenset()
     wanted = {rule.id for rule in rules}
+    config = third_party.is_config_file(rel_path)
     return frozenset(
         det.name for det in third_party._detectors()
         if det.rule.id in wanted and (not det.file_literals or hits.any(det.file_literals))
-        and (det.name not in _regex_gated() or hits.matched(det.name))
+        and (not det.anchored or (config and det.pre.anchor_skips_config) or hits.matched(det.name))
     )
-
-
-def _regex_gated() -> frozenset[str]:
-    from mi_migrate.candidates import PLUGIN_REGEXES
-
-    return frozenset(PLUGIN_REGEXES)
 
 
 def plan(rel_path: str, hits: Hits, rules: Sequence[Rule], settings: ScanSettings) -> Plan:
     from mi_migrate import structured
 
-    found = text_rules(hits, rules)
+    keyed = keyword_rules(hits, rules)
+    found = text_rules(hits, keyed)
     python = settings.python and rel_path.endswith(PYTHON_SUFFIXES) and hits.any(PYTHON_TRIGGERS)
     iac = (settings.iac and rel_path.endswith(IAC_SUFFIXES) and any(rule.iac for rule in rules)
            and hits.any(IAC_TRIGGERS))
@@ -56,8 +59,8 @@ def plan(rel_path: str, hits: Hits, rules: Sequence[Rule], settings: ScanSetting
     # structured.wants() is true only with a text rule, except YAML Secret data and JSON escapes (and, once
     # other analyses found something, only with a text rule as well)
     parse = kind is not None and bool(
-        found or (kind == "yaml" and b"kind: secret" in hits) or (kind in ("json", "notebook") and b"\\u" in hits))
-    return Plan(found, python, iac, third, parse)
+        keyed or (kind == "yaml" and b"kind: secret" in hits) or (kind in ("json", "notebook") and b"\\u" in hits))
+    return Plan(found, python, iac, third, parse, keyed)
 
 
 def scan_structured(
@@ -100,10 +103,10 @@ def scan_structured(
         return findings, notes
     # config/IaC/notebook values decoded; findings named by key path
     known = [*known, *findings]
-    if structured.kind_of(rel_path) == "json" and not planned.text_rules and not known and b"\\u" in hits \
+    if structured.kind_of(rel_path) == "json" and not planned.keyword_rules and not known and b"\\u" in hits \
             and not candidates.json_escapes_hide_keywords(text, rules):
         return findings, notes  # escapes that spell no keyword: parsing cannot add a finding
-    if structured.wants(rel_path, hits.lower(), planned.text_rules, known):
+    if structured.wants(rel_path, hits.lower(), planned.keyword_rules, known):
         found, more = structured.scan_structured_file(rel_path, text, rules, known, index)
         findings.extend(found)
         notes.extend(more)

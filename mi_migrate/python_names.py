@@ -67,6 +67,8 @@ class ModuleNames:
 
     root: Scope
     calls: list[tuple[ast.Call, Scope]]
+    # assignments to an attribute (`openai.api_key = …`), collected in the same pass so nothing walks again
+    attribute_assigns: list[ast.Assign | ast.AnnAssign] = field(default_factory=list)
 
     def qualified_names(self, node: ast.expr, scope: Scope) -> set[str]:
         """`b.BlobServiceClient.from_connection_string` → {"azure.storage.blob.BlobServiceClient.from_…"}."""
@@ -132,6 +134,7 @@ def collect(tree: ast.Module) -> ModuleNames:
     """One iterative pass: bindings per scope, and every Call with its scope."""
     root = Scope("module", None)
     calls: list[tuple[ast.Call, Scope]] = []
+    attribute_assigns: list[ast.Assign | ast.AnnAssign] = []
     stack: list[tuple[ast.AST, Scope]] = [(stmt, root) for stmt in reversed(tree.body)]
     while stack:
         node, scope = stack.pop()
@@ -180,9 +183,13 @@ def collect(tree: ast.Module) -> ModuleNames:
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 _bind_target(target, scope, node.value)
+            if any(isinstance(target, ast.Attribute) for target in node.targets):
+                attribute_assigns.append(node)
         elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
             value = node.value if isinstance(node, (ast.AnnAssign, ast.NamedExpr)) else None
             _bind_target(node.target, scope, value)
+            if isinstance(node, ast.AnnAssign) and node.value is not None and isinstance(node.target, ast.Attribute):
+                attribute_assigns.append(node)
         elif isinstance(node, (ast.For, ast.AsyncFor)):
             _bind_target(node.target, scope, None)
         elif isinstance(node, ast.withitem) and node.optional_vars is not None:
@@ -202,4 +209,4 @@ def collect(tree: ast.Module) -> ModuleNames:
         children = list(ast.iter_child_nodes(node))
         stack.extend((child, scope) for child in reversed(children))
     calls.sort(key=lambda item: (item[0].lineno, item[0].col_offset))
-    return ModuleNames(root, calls)
+    return ModuleNames(root, calls, attribute_assigns)

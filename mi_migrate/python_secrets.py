@@ -133,10 +133,10 @@ class SecretLiterals:
         if not attributes:
             return
         root = self.a.names.root
-        for node in ast.walk(tree):
+        for node in self.a.names.attribute_assigns:
             if isinstance(node, ast.Assign):
                 targets, value = node.targets, node.value
-            elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            elif node.value is not None:
                 targets, value = [node.target], node.value
             else:
                 continue

@@ -30,6 +30,10 @@ class Pattern:
     regex: re.Pattern[str]
     validator: str | None  # name in mi_migrate.validators.REGISTRY
     options: dict[str, Any] = field(default_factory=dict)  # passed to the validator
+    # A value-shaped necessary condition for `regex` (bytes; the syntax hyperscan and `re` share): the candidate
+    # pass looks for it in every file, and the regex runs only where it occurs. Named `<rule id>#<index>`.
+    anchor: re.Pattern[bytes] | None = None
+    anchor_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ def rules_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "rules"
 
 
-def _compile(spec: dict[str, Any], source: str) -> Pattern:
+def _compile(spec: dict[str, Any], source: str, name: str = "") -> Pattern:
     flags = 0
     for letter in spec.get("flags", ""):
         if letter not in FLAG_LETTERS:
@@ -87,8 +91,15 @@ def _compile(spec: dict[str, Any], source: str) -> Pattern:
         regex = re.compile(spec["regex"], flags)
     except (KeyError, re.error) as exc:
         raise RuleError(f"{source}: bad pattern: {exc}") from None
-    options = {k: v for k, v in spec.items() if k not in ("regex", "flags", "validator")}
-    return Pattern(regex=regex, validator=spec.get("validator"), options=options)
+    anchor = None
+    if "anchor" in spec:
+        try:
+            anchor = re.compile(spec["anchor"].encode())
+        except re.error as exc:
+            raise RuleError(f"{source}: bad anchor: {exc}") from None
+    options = {k: v for k, v in spec.items() if k not in ("regex", "flags", "validator", "anchor")}
+    return Pattern(regex=regex, validator=spec.get("validator"), options=options, anchor=anchor,
+                   anchor_name=name if anchor is not None else "")
 
 
 def parse_rule(data: dict[str, Any], source: str) -> Rule:
@@ -104,7 +115,8 @@ def parse_rule(data: dict[str, Any], source: str) -> Rule:
         kind = Kind(data["kind"])
     except ValueError as exc:
         raise RuleError(f"{source}: {exc}") from None
-    patterns = tuple(_compile(spec, source) for spec in data.get("patterns", []))
+    patterns = tuple(
+        _compile(spec, source, f"{data['id']}#{i}") for i, spec in enumerate(data.get("patterns", [])))
     python = data.get("python", {})
     plugins = data.get("plugins", {})
     iac = data.get("iac", {})

@@ -91,7 +91,7 @@ def scan_bytes(rel_path: str, data: bytes, settings: ScanSettings) -> tuple[list
     findings: list[Finding] = []
     index = engine.LineIndex.of(text)
     if planned.text_rules:
-        findings.extend(engine.scan_text(rel_path, text, planned.text_rules, index))
+        findings.extend(engine.scan_text(rel_path, text, planned.text_rules, index, hits=hits))
     extra, extra_notes = filetypes.scan_structured(rel_path, text, hits, rules, settings, findings, index, planned)
     findings.extend(extra)
     notes.extend(extra_notes)

@@ -13,7 +13,7 @@ from mi_migrate.scan import ScanSettings, scan_bytes
 
 def test_plugin_regexes_are_the_plugins_own() -> None:
     """The two plugins without literals are gated on their own regexes (ASCII classes): a detect-secrets upgrade
-    that changes them must update PLUGIN_REGEXES."""
+    that changes them must update their anchors (third_party.PREFILTERS)."""
     from detect_secrets.plugins.discord import DiscordBotTokenDetector
     from detect_secrets.plugins.telegram_token import TelegramBotTokenDetector
 

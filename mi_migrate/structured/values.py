@@ -93,13 +93,17 @@ def decode_escapes(
     offsets: list[int] = []
     i = 0
     n = len(raw)
+    find = raw.find
     while i < n:
-        char = raw[i]
-        if char != "\\" or i + 1 >= n:
-            out.append(char)
-            offsets.append(start + i)
-            i += 1
-            continue
+        j = find("\\", i)
+        if j == -1 or j + 1 >= n:  # the rest is literal (a trailing lone backslash stays a character)
+            out.append(raw[i:])
+            offsets.extend(range(start + i, start + n))
+            break
+        if j > i:  # the literal run before the escape, in one piece
+            out.append(raw[i:j])
+            offsets.extend(range(start + i, start + j))
+        i = j
         nxt = raw[i + 1]
         if unicode and nxt in "uxU":
             width = {"u": 4, "x": 2, "U": 8}[nxt]

@@ -95,6 +95,8 @@ def align(raw: str, base: int, value: str, style: str) -> list[int] | None:
     """File offset of each decoded character, skipping what YAML removes (quotes, indentation, escapes, line
     folding). None when the decoded value does not line up with the raw text."""
     p = raw.index("\n") + 1 if style in ("|", ">") and "\n" in raw else 1 if style in ("'", '"') else 0
+    if raw.startswith(value, p) and (style != '"' or "\\" not in value) and (style != "'" or "'" not in value):
+        return list(range(base + p, base + p + len(value)))  # the raw text itself (most scalars): no walk
     offsets: list[int] = []
     i = 0
     n = len(raw)

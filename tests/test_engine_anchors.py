@@ -1,0 +1,109 @@
+"""Value-shaped anchors (mi_migrate.candidates.anchors): each is a necessary condition for its rule pattern or
+detect-secrets plugin, so skipping a file or a pattern without its anchor never loses a finding. Every value is
+generated here (mi_migrate.fakes or random), never written out."""
+
+from __future__ import annotations
+
+import random
+import string
+
+import pytest
+
+from mi_migrate import candidates, fakes, third_party
+from mi_migrate.rules import load_rules
+
+RNG_SEED = 7
+
+
+def _rule_texts() -> list[str]:
+    """Every rule example, and pairs of them joined: the shapes each pattern is documented to match."""
+    texts = [fakes.expand(ex.text) for rule in load_rules() for ex in rule.examples]
+    rng = random.Random(RNG_SEED)
+    texts += [rng.choice(texts) + rng.choice(("\n", " ", ";", "")) + rng.choice(texts) for _ in range(300)]
+    return texts
+
+
+def test_every_rule_anchor_holds_wherever_its_pattern_matches() -> None:
+    checked = 0
+    for rule in load_rules():
+        for pattern in rule.patterns:
+            if pattern.anchor is None:
+                continue
+            hits = [t for t in _rule_texts() if pattern.regex.search(t)]
+            assert hits, f"{pattern.anchor_name}: no example exercises the pattern"
+            for text in hits:
+                assert pattern.anchor.search(text.encode("utf-8")), (pattern.anchor_name, f"{len(text)} characters")
+                checked += 1
+    assert checked > 100
+
+
+def test_the_shapes_that_carry_the_speed_are_anchored() -> None:
+    """The patterns whose keywords occur in nearly every file (`key`, `password`, `code=`) have anchors."""
+    anchored = {p.anchor_name.split("#")[0] for rule in load_rules() for p in rule.patterns if p.anchor_name}
+    assert {"AZ102", "AZ108", "AZ113", "AZ115", "AZ116", "AZ119", "AZ121", "AZ122", "AZ127", "AZ190"} <= anchored
+
+
+def _values(rng: random.Random) -> list[str]:
+    def run(chars: str, n: int) -> str:
+        return "".join(rng.choice(chars) for _ in range(n))
+
+    lower_digits = string.ascii_lowercase + string.digits
+    return [
+        run(string.ascii_letters + string.digits + "_-", 44),
+        run("0123456789abcdef", 48), run("0123456789abcdef", 64), run(string.ascii_lowercase, 24),
+        run(lower_digits, 64), run(lower_digits, 32) + "-us" + str(rng.randrange(1, 20)),
+        "AKC" + run(string.ascii_letters + string.digits, 12), "AP" + rng.choice("0123456789ABCDEF") + run(
+            string.ascii_letters, 10),
+        rng.choice(("AC", "SK")) + run(lower_digits, 32),
+        run(string.ascii_letters + string.digits + "+/", 32) + "==", run("0123456789abcdef", 20),
+        run(string.digits, 9) + ":" + run(string.ascii_letters + string.digits + "_-", 35),
+        "N" + run(string.ascii_letters, 23) + "." + run(string.ascii_letters, 6) + "." + run(string.ascii_letters, 27),
+        run(string.ascii_letters + string.digits, 20) + "!x", fakes.expand("«aws_key_id»"),
+        run(string.ascii_letters + string.digits + "/+", 40),
+    ]
+
+
+KEYS = ("password", "db_pass", "api_key", "secret", "IBM_CLOUD_IAM_API_KEY", "cloudant_password", "cl-key",
+        "softlayer_api_key", "sl_token", "ibm_cos_secret_access_key", "aws_secret", "token", "auth", "name")
+FORMS = ('{k} = "{v}"', "{k}: {v}", "{k}={v}", '{k} := "{v}"', '"{k}": "{v}",', "{k} {v}", "['{k}'] = '{v}'",
+         'if ("{v}" == {k}) {{', "{k}.assign(\"{v}\")", 'x = "https://u:{v}@acct.cloudant.com"',
+         "{k}(\"{v}\")", "$conf['{k}'] = \"{v}\";", "  - {k} => '{v}'", "{k} '{v}';")
+FILES = ("app.py", "config.yaml", "main.go", "App.java", "settings.ini", ".env", "README.md", "x.cs")
+
+
+def _plugin_lines() -> list[tuple[str, str]]:
+    rng = random.Random(RNG_SEED)
+    lines = []
+    for _ in range(2500):
+        form, key, value = rng.choice(FORMS), rng.choice(KEYS), rng.choice(_values(rng))
+        lines.append((form.format(k=key, v=value), rng.choice(FILES)))
+    return lines
+
+
+def test_every_plugin_anchor_holds_wherever_the_plugin_reports() -> None:
+    """Through mi-migrate's own plugin pass with no file gate (`present=None`): whatever it reports, the
+    reporting plugin's anchor occurs in the line."""
+    detectors = {det.name: det for det in third_party._detectors()}
+    reported: dict[str, int] = {}
+    for line, filename in _plugin_lines():
+        data = line.encode("utf-8")
+        for finding in third_party.scan(filename, line, data.lower()):
+            det = detectors[finding.fields["plugin"]]
+            if det.pre.anchor is None or (det.pre.anchor_skips_config and third_party.is_config_file(filename)):
+                continue
+            reported[det.name] = reported.get(det.name, 0) + 1
+            assert candidates.re.compile(det.pre.anchor).search(data), (det.name, filename, f"{len(line)} chars")
+    # the check above is only as good as the lines that make plugins report
+    assert {"KeywordDetector", "IbmCloudIamDetector", "Base64HighEntropyString", "HexHighEntropyString",
+            "CloudantDetector", "SoftlayerDetector", "BasicAuthDetector", "TwilioKeyDetector",
+            "ArtifactoryDetector", "MailchimpDetector", "IbmCosHmacDetector"} <= set(reported), reported
+
+
+@pytest.mark.skipif("hyperscan" not in candidates.available(), reason="hyperscan is not installed")
+def test_engines_agree_on_every_anchor() -> None:
+    _, names = candidates.universe()
+    texts = _rule_texts() + [line for line, _ in _plugin_lines()[:500]]
+    for text in texts:
+        data = text.encode("utf-8")
+        fast, slow = candidates.find(data, "hyperscan"), candidates.find(data, "re")
+        assert [n for n in names if fast.matched(n)] == [n for n in names if slow.matched(n)], f"{len(text)} characters"
