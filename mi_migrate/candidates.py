@@ -4,16 +4,17 @@ Every analysis has a necessary condition written as literals: a text rule's `key
 prefilter literals (mi_migrate.third_party.PREFILTERS), the structured formats' triggers (`kind: secret`, `\\u`,
 a backslash, the joined-literal anchors), `import` for the Python analysis, and the resource types the IaC checks
 need. All of them (lower-case; matched without regard to ASCII case, exactly as `literal in data.lower()`) go into
-one multi-pattern database, with the value-shaped anchors described below. A file is scanned once; a file with no candidate costs that scan and nothing else; the regexes,
-validators, parsers and plugins run only on files with a candidate for them.
+one multi-pattern database, with the value-shaped anchors described below. A file is scanned once; a file with
+no candidate costs that scan and nothing else; the regexes, validators, parsers and plugins run only on files
+with a candidate for them.
 
 Two engines give the same answers:
 
 - `hyperscan` (Vectorscan/Hyperscan bindings, ~1.5 GB/s here): caseless literals with HS_FLAG_SINGLEMATCH, so the
   scan reports which patterns occur, each once. Compiling takes ~40 ms, so small scans (pre-commit) use `re`.
-- `re`: the pure-Python fallback for platforms without the wheel: `literal in data.lower()` per literal and the
-  two regexes with `re`. Chosen when `import hyperscan` fails or MI_MIGRATE_ENGINE=re; CI runs the scanning
-  tests under both (tests/conftest.py).
+- `re`: the pure-Python fallback for platforms without the wheel: `literal in data.lower()` per literal, and
+  the anchors with `re` when a gate asks. Chosen when `import hyperscan` fails or MI_MIGRATE_ENGINE=re; CI
+  runs the scanning tests under both (tests/conftest.py).
 
 Value-shaped anchors (candidates.anchors()) go into the same database as regexes: a rule pattern's `anchor`
 and a plugin's (mi_migrate.third_party.Prefilter.anchor). The native engine reports which occur; the `re` engine
