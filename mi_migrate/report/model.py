@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from mi_migrate import __version__
-from mi_migrate.finding import Finding, Kind
+from mi_migrate.core.finding import Finding, Kind
 from mi_migrate.fix.model import Change
 from mi_migrate.report import deploy, roles, snippets
 from mi_migrate.report.apps import DEVELOPER, Apps, identity_plan, is_test_path
@@ -121,7 +121,7 @@ def build(scan: Any, fix: Any, paths: tuple[str, ...], mode: str,
     diffs: list[dict[str, str]] = []
     file_hunks: dict[str, list[tuple[int, int, str]]] = {}
     if fix is not None:
-        from mi_migrate.fix.runner import unified_diff
+        from mi_migrate.fix.files import unified_diff
 
         for file_fix in fix.changed_files:
             text = redactor.diff(file_fix, unified_diff(file_fix))
