@@ -154,7 +154,7 @@ def find_cycle(graph: Mapping[str, Iterable[str]]) -> list[str] | None:
                 continue
             state = color.get(nxt, BLACK)  # imports of names outside the graph end there
             if state == GREY:
-                return path[path.index(nxt):] + [nxt]
+                return [*path[path.index(nxt):], nxt]
             if state == WHITE:
                 color[nxt] = GREY
                 path.append(nxt)

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from mi_migrate.core.finding import Kind, Note
 from mi_migrate.fix import transaction
 from mi_migrate.fix.files import read_source, unified_diff, write_atomic
 from mi_migrate.fix.model import Change, FileFix, FixOptions
 from mi_migrate.fix.source import fix_source
+
+if TYPE_CHECKING:
+    from mi_migrate.fix.settings import RepoSettings
 
 CODE_SUFFIXES = (".py", ".pyw")
 
@@ -23,7 +26,7 @@ class FixResult:
     notes: list[Note] = field(default_factory=list)
     root: Path = Path(".")
     dependency_files: list[FileFix] = field(default_factory=list)
-    settings: Any = None  # the RepoSettings the rewrite read (the report derives values from the same)
+    settings: RepoSettings | None = None  # what the rewrite read (the report derives values from the same)
 
     @property
     def changes(self) -> list[Change]:
