@@ -1,7 +1,7 @@
 """Candidates: one pass over a file's bytes says which anchors occur in it, and so which analyses can find anything.
 
 Every analysis has a necessary condition written as literals: a text rule's `keywords`, a detect-secrets plugin's
-prefilter literals (mi_migrate.scan.third_party.PREFILTERS), the structured formats' triggers (`kind: secret`, `\\u`,
+prefilter literals (mi_migrate.third_party.PREFILTERS), the structured formats' triggers (`kind: secret`, `\\u`,
 a backslash, the joined-literal anchors), `import` for the Python analysis, and the resource types the IaC checks
 need. All of them (lower-case; matched without regard to ASCII case, exactly as `literal in data.lower()`) go into
 one multi-pattern database, plus the two plugin regexes that have no literal at all (Discord and Telegram bot
@@ -43,12 +43,12 @@ def _native() -> Any:
 ENV = "MI_MIGRATE_ENGINE"  # "re" forces the fallback, "hyperscan" the native engine (when installed)
 ENGINES = ("hyperscan", "re")
 
-# Structured formats (mi_migrate.scan.structured.wants): YAML Secret data, JSON escapes, any backslash.
+# Structured formats (mi_migrate.structured.wants): YAML Secret data, JSON escapes, any backslash.
 STRUCTURED_TRIGGERS = (b"kind: secret", b"\\u", b"\\")
 # The Python analysis needs an import (python_analysis.wanted_rules).
 PYTHON_TRIGGERS = (b"import",)
 # The IaC checks report only on app resources (they take settings and carry an identity) and role assignments
-# (mi_migrate.scan.iac.model.TF_APP / AZ_APP / AZ_APP_SETTINGS, the readers' role-assignment types): a template
+# (mi_migrate.iac.model.TF_APP / AZ_APP / AZ_APP_SETTINGS, the readers' role-assignment types): a template
 # without one of these type names has nothing to report.
 IAC_TRIGGERS = (
     b"azurerm_", b"microsoft.web/sites", b"microsoft.app/containerapps", b"microsoft.app/jobs",
@@ -56,7 +56,7 @@ IAC_TRIGGERS = (
     b"microsoft.containerinstance/containergroups", b"roleassignments",
 )
 # detect-secrets plugins with no literal prefilter: their own regexes (detect-secrets 1.5), with ASCII classes as
-# the run prefilter in mi_migrate.scan.third_party assumes. tests/test_engine_candidates.py checks them against the
+# the run prefilter in mi_migrate.third_party assumes. tests/test_engine_candidates.py checks them against the
 # installed plugins.
 PLUGIN_REGEXES = {
     "DiscordBotTokenDetector": rb"[MNO][a-zA-Z0-9_-]{23,25}\.[a-zA-Z0-9_-]{6}\.[a-zA-Z0-9_-]{27}",
@@ -203,7 +203,7 @@ def find(data: bytes, engine: str = "") -> Hits:
 class Plan:
     """What can find anything in one file, decided from its candidates."""
 
-    text_rules: tuple  # mi_migrate.core.rules.Rule, the text rules whose keywords occur
+    text_rules: tuple  # mi_migrate.rules.Rule, the text rules whose keywords occur
     python: bool = False
     iac: bool = False
     plugins: frozenset[str] = frozenset()  # detect-secrets plugins whose prefilter the file passes

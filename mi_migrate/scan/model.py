@@ -42,9 +42,10 @@ class ScanResult:
         return [f for f in self.findings if f.severity >= threshold]
 
 
-
 @dataclass(frozen=True)
 class ScanOptions:
+    """What the caller asked for (the CLI's scan options); mi_migrate.api.run_scan turns it into ScanSettings."""
+
     paths: tuple[str, ...] = (".",)
     config: Path | None = None
     select: tuple[str, ...] = ()
