@@ -135,7 +135,7 @@ def report_format_for(path: str, fmt: str | None = None) -> str:
     return format_for(path, fmt)
 
 
-def build_report(options: Any, fix_result: Any = None, *, third_party: bool = True,
+def build_report(options: FixOptions, fix_result: FixResult | None = None, *, third_party: bool = True,
                  history: bool = False) -> dict[str, Any]:
     """Scan options.paths and combine the findings with `fix_result` (a dry-run fix when None); with `history`,
     keys removed from HEAD but still in git history join the findings, so rotation lists them."""
@@ -154,13 +154,14 @@ def build_report(options: Any, fix_result: Any = None, *, third_party: bool = Tr
     return build(scan, fix_result, tuple(options.paths), mode, getattr(options, "client_id_env", None))
 
 
-def render_report(options: Any, fmt: str, fix_result: Any = None, history: bool = False) -> str:
+def render_report(options: FixOptions, fmt: str, fix_result: FixResult | None = None, history: bool = False) -> str:
     from mi_migrate.report.render import render
 
     return render(build_report(options, fix_result, history=history), fmt)
 
 
-def write_report(path: Path | str, options: Any, fix_result: Any = None, fmt: str | None = None) -> Path:
+def write_report(path: Path | str, options: FixOptions, fix_result: FixResult | None = None,
+                 fmt: str | None = None) -> Path:
     """Build, render and atomically write the report; the format comes from the file extension unless given."""
     target = Path(path)
     text = render_report(options, report_format_for(str(target), fmt), fix_result)
