@@ -3,7 +3,7 @@ compare peak RSS for 1,000 and 5,000 commits (it must not grow with the number o
 
 Why git fast-import: 5,000 commits through `git commit` take minutes; a fast-import stream takes seconds.
 Every commit rewrites a block of lines in two of 200 code-like files (about 10 KB of patch per commit, so
-~50 MB for 5,000). A few fake keys from mi_migrate.fakes are planted, some removed later, so the run has
+~50 MB for 5,000). A few fake keys from mi_migrate.testing.fakes are planted, some removed later, so the run has
 findings of both kinds (present at HEAD, removed).
 
     python benchmarks/history.py                  # builds benchmarks/corpus/history-{1000,5000} when missing
@@ -25,7 +25,7 @@ sys.path.insert(0, str(HERE.parent))
 import make_corpus  # noqa: E402  (sibling script: the corpus generator's Python functions)
 import run  # noqa: E402  (sibling script: measure(), tool())
 
-from mi_migrate import fakes  # noqa: E402
+from mi_migrate.testing import fakes  # noqa: E402
 
 FILES = 200
 BLOCKS = 40  # make_corpus's Python functions per file

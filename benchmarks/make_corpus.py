@@ -3,7 +3,7 @@
 Why generated: a fixed seed gives the same bytes on every machine, so numbers compare across runs without
 committing megabytes. The mix leans on what makes secret scanners slow or noisy: long minified lines,
 package-lock integrity hashes, base64 data URIs, UUIDs, placeholders and emulator strings. Planted credentials
-come from mi_migrate.fakes (they start with FAKE) and are listed in `<out>.manifest.json` next to the corpus,
+come from mi_migrate.testing.fakes (they start with FAKE) and are listed in `<out>.manifest.json` next to the corpus,
 outside it, so the manifest is not scanned.
 
 The corpus root gets its own (empty) git repository and `.mi-migrate.toml`: benchmarks/corpus/ is gitignored
@@ -29,7 +29,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from mi_migrate import fakes
+from mi_migrate.testing import fakes
 
 HERE = Path(__file__).resolve().parent
 SEED = 20261126

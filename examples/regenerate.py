@@ -1,6 +1,6 @@
 """Write the secret-bearing files of the bundled examples from templates of «tokens».
 
-Why a script: no key-shaped literal is ever typed by hand. Every value comes from mi_migrate.fakes, starts
+Why a script: no key-shaped literal is ever typed by hand. Every value comes from mi_migrate.testing.fakes, starts
 with FAKE (fa4e for hex keys), and is the same on every run (fixed seeds), so a rerun leaves `git diff` empty.
 
     python examples/regenerate.py           # rewrite the files
@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from mi_migrate import fakes
+from mi_migrate.testing import fakes
 
 HERE = Path(__file__).resolve().parent
 

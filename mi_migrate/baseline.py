@@ -21,7 +21,7 @@ committed. Only `fingerprint` decides whether a finding is known:
 A renamed file makes its findings new, as in detect-secrets: the path is part of the identity.
 
 History scans (`scan --history`) also accept a finding whose rule and secret hash match any entry: the path
-of a key in an old commit is not the path a baseline knows it by (see mi_migrate.history).
+of a key in an old commit is not the path a baseline knows it by (see mi_migrate.scan.history.run).
 """
 
 from __future__ import annotations
@@ -35,13 +35,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mi_migrate import __version__
-from mi_migrate.finding import Finding
-from mi_migrate.redact import fingerprint
+from mi_migrate.core.finding import Finding
+from mi_migrate.core.redact import fingerprint
 
 if TYPE_CHECKING:
-    from mi_migrate.api import ScanOptions
-    from mi_migrate.config import Config
-    from mi_migrate.scan import ScanResult
+    from mi_migrate.core.config import Config
 
 VERSION = 1
 DEFAULT_NAME = ".mi-migrate-baseline.json"
@@ -136,16 +134,6 @@ def write(path: Path, findings: list[Finding]) -> int:
         Path(tmp).unlink(missing_ok=True)
         raise
     return len(results)
-
-
-def scan_all(options: ScanOptions) -> tuple[ScanResult, Config]:
-    """Scan as `run_scan` does but keep already-baselined findings: a new baseline must list them all."""
-    from dataclasses import replace
-
-    from mi_migrate import api
-
-    result = api.run_scan(replace(options, apply_baseline=False))
-    return result, result.config
 
 
 def default_path(cfg: Config) -> Path:

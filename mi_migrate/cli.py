@@ -24,7 +24,7 @@ class Failure(click.ClickException):
 
 def _fail(exc: BaseException, debug: bool) -> NoReturn:
     """One line naming the problem (a secret in the message is redacted); the traceback only with --debug."""
-    from mi_migrate.fix.runner import describe
+    from mi_migrate.api import describe
 
     if debug:
         traceback.print_exc()
@@ -99,8 +99,8 @@ def scan(paths: tuple[str, ...], fmt: str, output: Path | None, fail_on: str | N
     """Scan PATHS (default: .) for Azure credentials and key-based client code."""
     from mi_migrate import api
     from mi_migrate import output as output_mod
-    from mi_migrate.finding import Severity
-    from mi_migrate.rules import rule_by_id
+    from mi_migrate.core.finding import Severity
+    from mi_migrate.core.rules import rule_by_id
 
     options = api.ScanOptions(paths=paths or (".",), config=config, select=select, ignore=ignore,
                               baseline=baseline, max_file_size=max_file_size, jobs=jobs,
@@ -142,15 +142,12 @@ def baseline_command(paths: tuple[str, ...], output: Path | None, config: Path |
                      no_third_party: bool, history: bool, debug: bool) -> None:
     """Scan PATHS (default: .) and record every current finding, so later scans report only new ones."""
     from mi_migrate import api
-    from mi_migrate import baseline as baseline_mod
 
     options = api.ScanOptions(paths=paths or (".",), config=config, select=select, ignore=ignore,
                               max_file_size=max_file_size, jobs=jobs, third_party=not no_third_party,
                               history=history)
     try:
-        result, cfg = baseline_mod.scan_all(options)
-        target = output or baseline_mod.default_path(cfg)
-        count = baseline_mod.write(target, result.findings)
+        result, target, count = api.write_baseline(options, output)
     except (OSError, ValueError) as exc:
         _fail(exc, debug)
     click.echo(f"wrote {count} baseline entries for {len(result.findings)} findings in "
@@ -161,8 +158,8 @@ def baseline_command(paths: tuple[str, ...], output: Path | None, config: Path |
 @click.argument("rule_id", required=False)
 def rule_command(rule_id: str | None) -> None:
     """Show the documentation of RULE_ID (an id or a name), or list every rule."""
-    from mi_migrate import ruledocs
-    from mi_migrate.rules import RuleError, load_rules
+    from mi_migrate.core import ruledocs
+    from mi_migrate.core.rules import RuleError, load_rules
 
     try:
         rules = load_rules()
@@ -199,8 +196,7 @@ def fix_command(paths: tuple[str, ...], show_diff: bool, check: bool, credential
                 client_id_env: str | None, keyvault_url_env: str | None, configs: bool, report_path: Path | None,
                 config: Path | None, debug: bool) -> None:
     """Rewrite key-based Azure client code in PATHS (default: .) to managed identity."""
-    from mi_migrate.fix.model import FixOptions
-    from mi_migrate.fix.runner import fix_paths
+    from mi_migrate.api import FixOptions, run_fix
 
     if client_id and client_id_env:
         raise click.UsageError("use either --client-id or --client-id-env, not both")
@@ -208,15 +204,15 @@ def fix_command(paths: tuple[str, ...], show_diff: bool, check: bool, credential
                          client_id_env=client_id_env, keyvault_url_env=keyvault_url_env,
                          write=not (show_diff or check), configs=configs, config=config, debug=debug)
     try:
-        result = fix_paths(options)
+        result = run_fix(options)
         if report_path is not None:
-            from mi_migrate.report import write_report
+            from mi_migrate.api import write_report
 
             write_report(report_path, options, fix_result=result)
     except Exception as exc:  # one line and exit 2, never a traceback (unless --debug); nothing was written
         _fail(exc, debug)
     if show_diff:
-        from mi_migrate.redact import redact_secrets
+        from mi_migrate.api import redact_secrets
 
         click.echo(redact_secrets(result.diff()), nl=False)  # removed lines may quote a key: never print it
     for note in result.notes:
@@ -254,9 +250,8 @@ def fix_command(paths: tuple[str, ...], show_diff: bool, check: bool, credential
 def report_command(paths: tuple[str, ...], fmt: str | None, output: Path | None, credential: str,
                    client_id_env: str | None, config: Path | None, history: bool, debug: bool) -> None:
     """Migration report for PATHS (default: .): scan plus a dry-run fix, per Azure resource what to change."""
-    from mi_migrate.fix.model import FixOptions
-    from mi_migrate.report import render_report
-    from mi_migrate.report.render import format_for
+    from mi_migrate.api import FixOptions, render_report
+    from mi_migrate.api import report_format_for as format_for
 
     options = FixOptions(paths=paths or (".",), credential=credential, client_id_env=client_id_env,  # type: ignore[arg-type]
                          write=False, config=config, debug=debug)

@@ -1,11 +1,12 @@
-"""Shared test helpers. Fake keys come from mi_migrate.fakes; no key-shaped literal lives in the tests."""
+"""Shared test helpers. Fake keys come from mi_migrate.testing.fakes; no key-shaped literal lives in the tests."""
 
 from __future__ import annotations
 
 import pytest
 
-from mi_migrate import fakes
-from mi_migrate.scan import ScanSettings, scan_bytes
+from mi_migrate.scan.files import scan_bytes
+from mi_migrate.scan.model import ScanSettings
+from mi_migrate.testing import fakes
 
 
 def scan_snippet(text: str, filename: str = "example.txt", **settings: object):
@@ -20,7 +21,7 @@ def scan():
     return scan_snippet
 
 
-# The scanning tests run under every candidate engine (mi_migrate.candidates): hyperscan when installed and the
+# The scanning tests run under every candidate engine (mi_migrate.scan.candidates): hyperscan when installed and the
 # pure-`re` fallback, which must give identical findings.
 ENGINE_MODULES = frozenset({
     "test_rule_examples", "test_third_party", "test_structured_formats", "test_structured_false_negatives",
@@ -31,7 +32,7 @@ ENGINE_MODULES = frozenset({
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if metafunc.module.__name__.rsplit(".", 1)[-1] in ENGINE_MODULES:
-        from mi_migrate import candidates
+        from mi_migrate.scan import candidates
 
         metafunc.fixturenames.append("candidate_engine")
         metafunc.parametrize("candidate_engine", candidates.available())

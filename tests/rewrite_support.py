@@ -9,11 +9,11 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from mi_migrate import fakes
 from mi_migrate.fix.codemod import transform
 from mi_migrate.fix.families import all_targets
 from mi_migrate.fix.model import Change, FixOptions
 from mi_migrate.fix.settings import RepoSettings
+from mi_migrate.testing import fakes
 
 
 def rewrite(code: str, root: Path, options: FixOptions | None = None) -> tuple[str, list[Change]]:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mi_migrate import fakes
 from mi_migrate.cli import main
+from mi_migrate.testing import fakes
 
 STORAGE = "DefaultEndpointsProtocol=https;AccountName=acme;AccountKey={};EndpointSuffix=core.windows.net"
 

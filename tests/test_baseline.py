@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mi_migrate import api, baseline, fakes
+from mi_migrate import api, baseline
 from mi_migrate.cli import main
-from mi_migrate.finding import Finding, Kind, Severity, Span
-from mi_migrate.redact import secret_hash
-from mi_migrate.rules import rule_by_id
+from mi_migrate.core.finding import Finding, Kind, Severity, Span
+from mi_migrate.core.redact import secret_hash
+from mi_migrate.core.rules import rule_by_id
+from mi_migrate.testing import fakes
 
 
 def secret(line: int, value: str = "value-1", path: str = "app/settings.py",

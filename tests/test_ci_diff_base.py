@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mi_migrate import gitdiff
+from mi_migrate.scan.history import gitdiff
 from tests.test_ci_support import (
     clean_env,
     git,

@@ -21,9 +21,9 @@ import jsonschema
 import pytest
 import yaml
 
-from mi_migrate.finding import Note, Severity, Span
+from mi_migrate.core.finding import Note, Severity, Span
+from mi_migrate.core.rules import rule_by_id
 from mi_migrate.output import RenderContext, gitlab, render
-from mi_migrate.rules import rule_by_id
 from tests.test_ci_support import ROOT, clean_env, git, pr_repository, run_bash
 from tests.test_output_formats import make_finding, make_rule, result_of
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from mi_migrate import fakes
+from mi_migrate.testing import fakes
 
 ROOT = Path(__file__).resolve().parents[1]
 GIT_IDENTITY = ("-c", "user.name=mi-migrate tests", "-c", "user.email=tests@example.invalid",

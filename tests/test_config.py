@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mi_migrate import config, fakes
 from mi_migrate.cli import main
-from mi_migrate.finding import Finding, Kind, Severity, Span
-from mi_migrate.rules import rule_by_id
+from mi_migrate.core import config
+from mi_migrate.core.finding import Finding, Kind, Severity, Span
+from mi_migrate.core.rules import rule_by_id
+from mi_migrate.testing import fakes
 
 
 def write(root: Path, rel: str, text: str) -> Path:

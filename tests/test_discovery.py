@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from mi_migrate import api, discovery
-from mi_migrate.config import Config
+from mi_migrate import api
+from mi_migrate.core.config import Config
+from mi_migrate.scan import discovery
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",

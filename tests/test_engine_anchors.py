@@ -1,6 +1,6 @@
-"""Value-shaped anchors (mi_migrate.candidates.anchors): each is a necessary condition for its rule pattern or
+"""Value-shaped anchors (mi_migrate.scan.candidates.anchors): each is a necessary condition for its rule pattern or
 detect-secrets plugin, so skipping a file or a pattern without its anchor never loses a finding. Every value is
-generated here (mi_migrate.fakes or random), never written out."""
+generated here (mi_migrate.testing.fakes or random), never written out."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import string
 
 import pytest
 
-from mi_migrate import candidates, fakes, third_party
-from mi_migrate.rules import load_rules
+from mi_migrate.core.rules import load_rules
+from mi_migrate.scan import candidates, third_party
+from mi_migrate.testing import fakes
 
 RNG_SEED = 7
 

@@ -1,4 +1,4 @@
-"""The candidate engines (mi_migrate.candidates): hyperscan and the pure-`re` fallback answer alike, and the
+"""The candidate engines (mi_migrate.scan.candidates): hyperscan and the pure-`re` fallback answer alike, and the
 gates they feed keep every finding."""
 
 from __future__ import annotations
@@ -7,8 +7,10 @@ import random
 
 import pytest
 
-from mi_migrate import candidates, fakes
-from mi_migrate.scan import ScanSettings, scan_bytes
+from mi_migrate.scan import candidates
+from mi_migrate.scan.files import scan_bytes
+from mi_migrate.scan.model import ScanSettings
+from mi_migrate.testing import fakes
 
 
 def test_plugin_regexes_are_the_plugins_own() -> None:
@@ -69,7 +71,7 @@ def test_json_escapes_that_spell_a_keyword_are_still_parsed(engine: str) -> None
 
 @pytest.mark.parametrize("engine", candidates.available())
 def test_file_without_candidates_is_not_decoded(engine: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from mi_migrate import scan
+    from mi_migrate.scan import files as scan
 
     def fail(data: bytes) -> str:
         raise AssertionError("decoded")

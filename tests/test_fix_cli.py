@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from mi_migrate import fakes
 from mi_migrate.cli import main
+from mi_migrate.testing import fakes
 
 CS = "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=«b64:64»;EndpointSuffix=core.windows.net"
 APP = f'''"""Uploads things."""

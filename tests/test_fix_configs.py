@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from mi_migrate import fakes
 from mi_migrate.fix.configs import fix_config, plan
 from mi_migrate.fix.model import Change, FixOptions
 from mi_migrate.fix.runner import fix_paths
+from mi_migrate.testing import fakes
 
 KEY = fakes.expand("«b64:64»")
 SAS = fakes.expand("«b64:32»")
@@ -206,7 +206,7 @@ def test_unreadable_or_broken_files_do_not_crash(tmp_path: Path) -> None:
 
 
 def test_report_lists_the_settings_to_delete(repo: Path) -> None:
-    from mi_migrate.report import build_report
+    from mi_migrate.api import build_report
 
     report = build_report(FixOptions(paths=(str(repo),), configs=True, write=False))
     deleted = {(s["app"], s["name"]) for s in report["settings"]["delete"]}

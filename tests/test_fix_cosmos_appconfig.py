@@ -9,7 +9,7 @@ from urllib.parse import unquote
 import pytest
 from azure.core.credentials import TokenCredential
 
-from mi_migrate import fakes
+from mi_migrate.testing import fakes
 from tests.identity_support import capture_requests, identity_endpoint, use_identity_endpoint
 from tests.rewrite_support import dedent, jwt_audience, only, rewrite, run_module, write_settings
 

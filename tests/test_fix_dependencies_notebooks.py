@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from mi_migrate import fakes
 from mi_migrate.fix.dependencies import add_to_pyproject, add_to_requirements, ensure, manifests
 from mi_migrate.fix.model import Change, FixOptions
 from mi_migrate.fix.notebooks import fix_notebook
 from mi_migrate.fix.settings import RepoSettings
+from mi_migrate.testing import fakes
 
 PACKAGES = ["azure-identity", "redis-entraid"]
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from mi_migrate import fakes
+from mi_migrate.testing import fakes
 from tests.azurite_support import ACCOUNT, Azurite, require_azurite, running_azurite
 from tests.identity_support import identity_endpoint
 

@@ -25,13 +25,13 @@ AZURITE = ("DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKe
     "http://127.0.0.1:10000/devstoreaccount1",
 ])
 def test_local_connections_have_a_reason(value: str) -> None:
-    from mi_migrate import fakes
+    from mi_migrate.testing import fakes
 
     assert local_reason(fakes.expand(value))
 
 
 def test_azure_endpoints_have_none() -> None:
-    from mi_migrate import fakes
+    from mi_migrate.testing import fakes
 
     assert local_reason(fakes.expand(
         "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=«b64:64»;EndpointSuffix=core.windows.net")) is None

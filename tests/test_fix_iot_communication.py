@@ -8,7 +8,7 @@ import json
 import pytest
 from azure.core.credentials import TokenCredential
 
-from mi_migrate import fakes
+from mi_migrate.testing import fakes
 from tests.identity_support import capture_requests, identity_endpoint, use_identity_endpoint
 from tests.rewrite_support import dedent, only, rewrite, run_module, write_settings
 

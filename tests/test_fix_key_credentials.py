@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from mi_migrate import fakes
 from mi_migrate.fix.codemod import transform
 from mi_migrate.fix.families import key_credentials
 from mi_migrate.fix.model import Change, FixOptions
 from mi_migrate.fix.settings import RepoSettings
+from mi_migrate.testing import fakes
 from tests.identity_support import capture_requests, identity_endpoint, use_identity_endpoint
 
 

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 import requests
 
-from mi_migrate import fakes
 from mi_migrate.fix.codemod import transform
 from mi_migrate.fix.families import keyvault
 from mi_migrate.fix.model import Change, FixOptions
 from mi_migrate.fix.settings import RepoSettings
+from mi_migrate.testing import fakes
 from tests.identity_support import TENANT, capture_requests, identity_endpoint, use_identity_endpoint
 
 OPTIONS = FixOptions(keyvault_url_env="KEYVAULT_URL")

@@ -13,7 +13,7 @@ from typing import Any
 import httpx2
 import pytest
 
-from mi_migrate import fakes
+from mi_migrate.testing import fakes
 from tests.identity_support import CapturedRequest, capture_requests, identity_endpoint, use_identity_endpoint
 from tests.rewrite_support import rewrite
 

@@ -10,7 +10,7 @@ from azure.core.credentials import TokenCredential
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import ResourceNotFoundError
 
-from mi_migrate import fakes
+from mi_migrate.testing import fakes
 from tests.identity_support import capture_requests, identity_endpoint, use_identity_endpoint
 from tests.rewrite_support import dedent, only, rewrite, run_module, write_settings
 

@@ -9,11 +9,11 @@ from types import ModuleType
 import httpx2
 import pytest
 
-from mi_migrate import fakes
 from mi_migrate.fix.codemod import transform
 from mi_migrate.fix.families import identity, openai
 from mi_migrate.fix.model import Change, FixOptions
 from mi_migrate.fix.settings import RepoSettings
+from mi_migrate.testing import fakes
 from tests.identity_support import CapturedRequest, capture_requests, identity_endpoint, use_identity_endpoint
 
 SCOPE = '"https://cognitiveservices.azure.com/.default"'

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from mi_migrate import fakes
+from mi_migrate.testing import fakes
 from tests.identity_support import identity_endpoint, use_identity_endpoint
 from tests.test_fix_sql import audience, rewrite
 

@@ -27,7 +27,7 @@ def test_variable_still_read_by_a_manual_call_keeps_its_assignment(tmp_path: Pat
 
 
 def test_removed_default_connection_string_never_survives_the_rename(tmp_path: Path) -> None:
-    from mi_migrate import fakes
+    from mi_migrate.testing import fakes
 
     default = fakes.expand("DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=«b64:64»")
     code = (
@@ -39,9 +39,9 @@ def test_removed_default_connection_string_never_survives_the_rename(tmp_path: P
 
 
 def test_configs_drop_an_api_key_the_code_no_longer_reads(tmp_path: Path) -> None:
-    from mi_migrate import fakes
     from mi_migrate.fix.model import FixOptions as Options
     from mi_migrate.fix.runner import fix_paths
+    from mi_migrate.testing import fakes
 
     (tmp_path / "app.py").write_text(
         "import os\nfrom openai import AzureOpenAI\n"

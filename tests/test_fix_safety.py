@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mi_migrate import fakes
 from mi_migrate.cli import main
+from mi_migrate.testing import fakes
 from tests.test_fix_cli import APP, CS, make_repo, tree_hashes
 
 KEY = fakes.expand("«b64:64»")

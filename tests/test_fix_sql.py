@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from mi_migrate import fakes
 from mi_migrate.fix.model import Change, FixOptions
-from mi_migrate.fix.runner import fix_source
 from mi_migrate.fix.settings import RepoSettings
+from mi_migrate.fix.source import fix_source
+from mi_migrate.testing import fakes
 from tests.identity_support import identity_endpoint, use_identity_endpoint
 
 DRIVER = "Driver={ODBC Driver 18 for SQL Server}"

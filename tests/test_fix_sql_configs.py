@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mi_migrate import fakes
 from mi_migrate.cli import main
 from mi_migrate.fix import sql_settings
 from mi_migrate.fix.configs import fix_config, fix_configs
 from mi_migrate.fix.model import FixOptions
 from mi_migrate.fix.runner import fix_paths
-from mi_migrate.validators.connection_strings import parse
+from mi_migrate.scan.validators.connection_strings import parse
+from mi_migrate.testing import fakes
 
 # FAKE-…!9, expanded at run time: no password-shaped literal in this file. The local database's is no finding, so
 # a diff may show it as context.
@@ -311,7 +311,7 @@ def test_cli_diff_is_redacted_and_writes_nothing(repo: Path, monkeypatch: pytest
 
 
 def test_report_adds_the_passwordless_value(repo: Path) -> None:
-    from mi_migrate.report import build_report
+    from mi_migrate.api import build_report
 
     report = build_report(FixOptions(paths=(str(repo),), configs=True, write=False))
     added = {s["name"]: s["value"] for s in report["settings"]["add"] if s["replaces"] is None}
@@ -333,7 +333,7 @@ QUOT = "&quot;"
 def test_quoted_passwords(tmp_path: Path, kind: str, name: str, content: str) -> None:
     """A quoted password (it holds a `;`) is spliced out whole; when the text scan behind `fix --diff` cannot
     redact it in the removed line, the string is left as a manual step instead of a diff that would print it."""
-    from mi_migrate.redact import redact_secrets
+    from mi_migrate.scan.redact_text import redact_secrets
 
     path = tmp_path / name
     path.write_text(content)

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from mi_migrate import fakes
 from mi_migrate.fix.model import FileFix, FixOptions
-from mi_migrate.fix.runner import fix_source
 from mi_migrate.fix.settings import RepoSettings
+from mi_migrate.fix.source import fix_source
+from mi_migrate.testing import fakes
 from tests.identity_support import capture_requests, identity_endpoint, use_identity_endpoint
 
 CS = "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=«b64:64»;EndpointSuffix=core.windows.net"

@@ -13,12 +13,12 @@ import time
 
 import pytest
 
-from mi_migrate import fakes
-from mi_migrate.engine import scan_text
-from mi_migrate.rules import load_rules
-from mi_migrate.validators.identifiable import fake_key
-from mi_migrate.validators.keys import decodes_to_text, is_inside_identifier, is_key_material
-from mi_migrate.validators.placeholders import is_placeholder, is_sequence
+from mi_migrate.core.rules import load_rules
+from mi_migrate.scan.engine import scan_text
+from mi_migrate.scan.validators.identifiable import fake_key
+from mi_migrate.scan.validators.keys import decodes_to_text, is_inside_identifier, is_key_material
+from mi_migrate.scan.validators.placeholders import is_placeholder, is_sequence
+from mi_migrate.testing import fakes
 from tests.conftest import scan_snippet
 
 UD_SAS = (
@@ -345,7 +345,7 @@ def test_demo_passwords_and_keyboard_runs_are_not_secrets() -> None:
     import base64
     import random
 
-    from mi_migrate.validators.placeholders import is_demo_value, is_placeholder
+    from mi_migrate.scan.validators.placeholders import is_demo_value, is_placeholder
 
     for value in ("JumpboxAdminP@ssw0rd1234!", "a987REALLY#$%TRONGpa44w0rd", "my-test-abbyy/ABC123==", "Qwerty2024!"):
         assert is_demo_value(value) and is_placeholder(value), value
@@ -361,7 +361,7 @@ def test_a_key_typed_with_alphabet_runs_is_patterned() -> None:
     import base64
     import random
 
-    from mi_migrate.validators.placeholders import is_sequence
+    from mi_migrate.scan.validators.placeholders import is_sequence
 
     typed = "1Ab234cdEF5ghijkl6MNop7Q8rStuwX9yzAb0CdeFg="  # shaped like a 32-byte key, with typed runs
     assert is_sequence(typed)

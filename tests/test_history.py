@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mi_migrate import api, fakes
+from mi_migrate import api
 from mi_migrate.cli import main
-from mi_migrate.history import PRESENT, REMOVED
-from mi_migrate.redact import secret_hash
+from mi_migrate.core.redact import secret_hash
+from mi_migrate.scan.history.run import PRESENT, REMOVED
+from mi_migrate.testing import fakes
 from tests.test_pre_commit import hook_repo, shared_dir  # noqa: F401  (session fixtures: the hook snapshot)
 
 CONN = "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=«b64:64»"
@@ -239,8 +240,9 @@ def test_output_formats_carry_origin(repo: Path) -> None:
 
 
 def test_report_lists_removed_history_keys_under_rotation(repo: Path) -> None:
+    from mi_migrate.api import build_report
     from mi_migrate.fix.model import FixOptions
-    from mi_migrate.report import build_report, schema
+    from mi_migrate.report import schema
 
     first = commit(repo, 1, {"app.env": f"A={key(21)}\n"})
     commit(repo, 2, {"app.env": "A=\n"})

@@ -1,4 +1,4 @@
-"""`scan --history` by blob (mi_migrate.history_blobs): mirrors with pull-request refs, bare clones, missing
+"""`scan --history` by blob (mi_migrate.scan.history.blobs): mirrors with pull-request refs, bare clones, missing
 objects, and the same answers as the patch-stream path."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mi_migrate import api
-from mi_migrate.history import REMOVED
+from mi_migrate.scan.history.run import REMOVED
 from tests.test_history import by_key, cli, commit, git, history, key
 
 
@@ -71,7 +71,7 @@ def test_moved_key_keeps_its_first_commit(repo: Path) -> None:
 @pytest.mark.parametrize("engine", ["re", "hyperscan"])
 def test_blob_path_matches_the_patch_stream(repo: Path, engine: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """A full scan (by blob) and a --range over every commit (patch stream) report the same secrets."""
-    from mi_migrate import candidates
+    from mi_migrate.scan import candidates
 
     if engine not in candidates.available():
         pytest.skip("hyperscan is not installed")

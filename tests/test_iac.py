@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from mi_migrate.report import deploy
-from mi_migrate.scan import ScanSettings, scan_bytes
+from mi_migrate.scan.files import scan_bytes
+from mi_migrate.scan.model import ScanSettings
 
 TERRAFORM = """\
 terraform {
@@ -354,8 +355,8 @@ def test_report_keeps_system_assigned_for_one_app(tmp_path: Path) -> None:
 
 
 def test_report_build_feeds_iac_identities(tmp_path: Path) -> None:
+    from mi_migrate.api import build_report
     from mi_migrate.fix.model import FixOptions
-    from mi_migrate.report import build_report
 
     (tmp_path / "requirements.txt").write_text("azure-storage-blob\n")
     (tmp_path / "infra").mkdir()

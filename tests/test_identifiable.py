@@ -13,9 +13,8 @@ import time
 
 import pytest
 
-from mi_migrate import fakes
-from mi_migrate.validators import MatchContext, identifiable
-from mi_migrate.validators.identifiable import (
+from mi_migrate.scan.validators import MatchContext, identifiable
+from mi_migrate.scan.validators.identifiable import (
     CASK_PROVIDERS,
     COGNITIVE_SERVICES,
     FORMATS,
@@ -27,6 +26,7 @@ from mi_migrate.validators.identifiable import (
     is_valid,
     to_base62,
 )
+from mi_migrate.testing import fakes
 from tests.conftest import scan_snippet
 
 # (random part, signature, checksum tail, service, key kind) from security-utilities'
@@ -264,7 +264,7 @@ def test_validating_ten_thousand_candidates_is_fast() -> None:
 
 
 def test_rule_regexes_do_not_backtrack_on_long_runs() -> None:
-    from mi_migrate.rules import rule_by_id
+    from mi_migrate.core.rules import rule_by_id
 
     rule = rule_by_id()["AZ122"]
     blobs = ["A" * 200_000, ("Ab9+/" * 40_000) + "+ASt", "JQQJ99" * 30_000, "a-b_" * 50_000 + "AzFu"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from mi_migrate.marvin import checksum_bytes, compute_hash, compute_hash32, seed_from_tag
+from mi_migrate.core.marvin import checksum_bytes, compute_hash, compute_hash32, seed_from_tag
 
 SEED0 = 0x004FB61A001BDBCC
 SEED1 = 0x804FB61A001BDBCC

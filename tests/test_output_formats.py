@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from mi_migrate import __version__, fakes
-from mi_migrate.finding import Finding, Kind, Note, Severity, Span
+from mi_migrate import __version__
+from mi_migrate.core.finding import Finding, Kind, Note, Severity, Span
+from mi_migrate.core.redact import redact, secret_hash
+from mi_migrate.core.rules import parse_rule, rule_by_id
 from mi_migrate.output import FORMATS, azure, github, render, sarif, text
-from mi_migrate.redact import redact, secret_hash
-from mi_migrate.rules import parse_rule, rule_by_id
-from mi_migrate.scan import ScanResult
+from mi_migrate.scan.model import ScanResult
+from mi_migrate.testing import fakes
 
 ODD_PATH = "src/my app/設定,v:1 #x%.py"  # space, non-ASCII, comma, colon, hash, percent
 DEFAULT_SPAN = Span(3, 9, 3, 98)

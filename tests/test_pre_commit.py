@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from mi_migrate import fakes
+from mi_migrate.testing import fakes
 
 pytestmark = pytest.mark.slow
 

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from mi_migrate import python_analysis
-from mi_migrate.rules import load_rules
+from mi_migrate.core.rules import load_rules
+from mi_migrate.scan.python import analysis as python_analysis
 from tests.conftest import scan_snippet
 
 PY = "app.py"

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from mi_migrate import fakes
-from mi_migrate.redact import redact_secrets
-from mi_migrate.scan import ScanSettings, scan_files
+from mi_migrate.scan.files import scan_files
+from mi_migrate.scan.model import ScanSettings
+from mi_migrate.scan.redact_text import redact_secrets
+from mi_migrate.testing import fakes
 
 SECRET = fakes.expand("«password»") + ";" + fakes.expand("«password»")[:6]
 SERVER = "Server=tcp:srv-orders.database.windows.net,1433;Database=orders;User ID=app;"

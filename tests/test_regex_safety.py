@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from mi_migrate.engine import scan_text
-from mi_migrate.rules import load_rules
+from mi_migrate.core.rules import load_rules
+from mi_migrate.scan.engine import scan_text
 
 N = 100_000
 ADVERSARIAL = {

@@ -10,9 +10,10 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
+from mi_migrate.api import build_report
 from mi_migrate.cli import main
 from mi_migrate.fix.model import FixOptions
-from mi_migrate.report import build_report, render, schema
+from mi_migrate.report import render, schema
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -201,7 +202,7 @@ def test_fix_report_after_a_real_fix(tmp_path):
 
 
 def _repo(root: Path, files: dict[str, str]) -> Path:
-    from mi_migrate import fakes
+    from mi_migrate.testing import fakes
 
     for name, text in files.items():
         path = root / name

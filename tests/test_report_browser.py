@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from mi_migrate.api import build_report
 from mi_migrate.fix.model import FixOptions
-from mi_migrate.report import build_report, render
+from mi_migrate.report import render
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"

@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mi_migrate import fakes
+from mi_migrate.api import build_report
 from mi_migrate.cli import main
+from mi_migrate.fix.files import unified_diff
 from mi_migrate.fix.model import FileFix, FixOptions
-from mi_migrate.fix.runner import unified_diff
-from mi_migrate.report import build_report, render
+from mi_migrate.report import render
 from mi_migrate.report.render import rotation_groups
 from mi_migrate.report.snippets import finish
+from mi_migrate.testing import fakes
 
 CODE = '''import os
 

@@ -8,9 +8,10 @@ from urllib.parse import quote
 
 import pytest
 
-from mi_migrate import fakes
+from mi_migrate.api import build_report
 from mi_migrate.fix.model import FixOptions
-from mi_migrate.report import build_report, render
+from mi_migrate.report import render
+from mi_migrate.testing import fakes
 
 KEYS = {
     "storage": fakes.expand("«b64:64»", seed=101),

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from mi_migrate import fakes
+from mi_migrate.api import build_report
 from mi_migrate.fix.model import FixOptions
-from mi_migrate.report import build_report, render
+from mi_migrate.report import render
 from mi_migrate.report.snippets import SHELL_KEYS, SHELL_LINE, bicep, shell_safe, terraform
+from mi_migrate.testing import fakes
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 MAIN = '''import os

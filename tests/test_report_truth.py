@@ -12,12 +12,13 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from mi_migrate.api import build_report
 from mi_migrate.fix.model import FixOptions
-from mi_migrate.report import build_report, render, schema
+from mi_migrate.report import render, schema
 
 
 def _repo(root: Path, files: dict[str, str]) -> Path:
-    from mi_migrate import fakes
+    from mi_migrate.testing import fakes
 
     for name, text in files.items():
         path = root / name

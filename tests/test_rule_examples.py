@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from mi_migrate import fakes
-from mi_migrate.rules import Rule, load_rules
-from mi_migrate.scan import ScanSettings, scan_bytes
+from mi_migrate.core.rules import Rule, load_rules
+from mi_migrate.scan.files import scan_bytes
+from mi_migrate.scan.model import ScanSettings
+from mi_migrate.testing import fakes
 
 
 def _cases() -> list[object]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from mi_migrate import ruledocs
 from mi_migrate.cli import main
-from mi_migrate.rules import load_rules, parse_rule
+from mi_migrate.core import ruledocs
+from mi_migrate.core.rules import load_rules, parse_rule
 
 
 def make_rule(**extra: object):

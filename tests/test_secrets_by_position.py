@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mi_migrate import fakes
 from mi_migrate.cli import main
-from mi_migrate.redact import redact_secrets
-from mi_migrate.scan import ScanSettings, scan_bytes
+from mi_migrate.scan.files import scan_bytes
+from mi_migrate.scan.model import ScanSettings
+from mi_migrate.scan.redact_text import redact_secrets
+from mi_migrate.testing import fakes
 
 # 34 random-looking characters with no Q~ and no key shape: no text rule can recognise it.
 SECRET = fakes.fake_alnum(34, random.Random(2024))
@@ -233,8 +234,9 @@ def test_a_stale_file_on_disk_is_not_trusted(repo: Path) -> None:
 
 
 def test_report_diffs_redact_secrets_found_by_position(repo: Path) -> None:
+    from mi_migrate.api import build_report
     from mi_migrate.fix.model import FixOptions
-    from mi_migrate.report import build_report, render
+    from mi_migrate.report import render
 
     report = build_report(FixOptions(paths=(".",), write=False))
     assert report["diffs"], "the dry-run fix should produce a diff"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import json
 
-from mi_migrate import fakes
+from mi_migrate.testing import fakes
 from tests.test_structured_formats import CONN, KEY, assert_at, only, position, scan
 
 

@@ -1,6 +1,6 @@
 """Structured scanning: each format's findings carry the exact key path and file line/column.
 
-Fixtures are generated here with fake keys (mi_migrate.fakes); positions are computed from the fixture text, so
+Fixtures are generated here with fake keys (mi_migrate.testing.fakes); positions are computed from the fixture text, so
 a test states where the key is written, not a number copied from a run.
 """
 
@@ -10,8 +10,9 @@ import json
 
 import pytest
 
-from mi_migrate import fakes
-from mi_migrate.scan import ScanSettings, scan_bytes
+from mi_migrate.scan.files import scan_bytes
+from mi_migrate.scan.model import ScanSettings
+from mi_migrate.testing import fakes
 
 KEY = fakes.expand("«b64:64»", seed=7)
 CONN = f"DefaultEndpointsProtocol=https;AccountName=acme;AccountKey={KEY};EndpointSuffix=core.windows.net"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from mi_migrate.engine import LineIndex
-from mi_migrate.finding import Finding, Kind, Severity, Span
-from mi_migrate.rules import rule_by_id
-from mi_migrate.suppress import apply_inline, comment_start
+from mi_migrate.core.finding import Finding, Kind, Severity, Span
+from mi_migrate.core.rules import rule_by_id
+from mi_migrate.scan.engine import LineIndex
+from mi_migrate.scan.suppress import apply_inline, comment_start
 
 SECRET_LINE = 'CONN = "AccountKey=SECRET"'
 

@@ -1,6 +1,6 @@
 """Third-party secrets via detect-secrets' plugins: mapping, filters, suppression, Azure overlap and speed.
 
-Every key-shaped value is generated at run time (mi_migrate.fakes / third_party.FAKE_KINDS).
+Every key-shaped value is generated at run time (mi_migrate.testing.fakes, FAKE_KINDS for the third-party kinds).
 """
 
 from __future__ import annotations
@@ -10,10 +10,12 @@ import time
 
 import pytest
 
-from mi_migrate import fakes, third_party
-from mi_migrate.finding import Finding, Kind
-from mi_migrate.rules import load_rules
-from mi_migrate.scan import ScanSettings, scan_bytes
+from mi_migrate.core.finding import Finding, Kind
+from mi_migrate.core.rules import load_rules
+from mi_migrate.scan import third_party
+from mi_migrate.scan.files import scan_bytes
+from mi_migrate.scan.model import ScanSettings
+from mi_migrate.testing import fakes
 
 STORAGE_CONN = (
     "DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=«b64:64»;EndpointSuffix=core.windows.net"

@@ -9,8 +9,9 @@ import random
 
 import pytest
 
-from mi_migrate import fakes
-from mi_migrate.scan import ScanSettings, scan_bytes
+from mi_migrate.scan.files import scan_bytes
+from mi_migrate.scan.model import ScanSettings
+from mi_migrate.testing import fakes
 
 RNG = random.Random(10)
 

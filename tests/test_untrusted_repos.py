@@ -29,7 +29,7 @@ def git(root: Path, *args: str) -> None:
 
 @pytest.fixture
 def hostile(tmp_path: Path) -> tuple[Path, Path]:
-    from mi_migrate import fakes
+    from mi_migrate.testing import fakes
 
     root, marks = tmp_path / "repo", tmp_path / "marks"
     marks.mkdir()

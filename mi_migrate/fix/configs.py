@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from mi_migrate.finding import Note
+from mi_migrate.core.finding import Note
 from mi_migrate.fix import endpoints, sql_settings
 from mi_migrate.fix.model import Change, FileFix, FixOptions
 
@@ -179,7 +179,7 @@ def plan(kind: str, items: list[tuple[int, int, str, str]], changes: list[Change
 
 def json_items(text: str, kind: str) -> list[tuple[int, int, str, str]]:
     """(start, end, key path, value) of string members: local.settings.json `Values`, any appsettings member."""
-    from mi_migrate.iac.blocks import Blocks
+    from mi_migrate.scan.iac.blocks import Blocks
 
     blocks = Blocks(text, "json")
     tops = [b for b in blocks.top() if b.char == "{"]
@@ -284,8 +284,8 @@ def fix_config(path: Path, rel: str, changes: list[Change], options: FixOptions 
             continue
         updated = updated[:start] + new + updated[end:]
     if kind == "xml":
-        from mi_migrate.structured.values import ParseFailure
-        from mi_migrate.structured.xml_config import check
+        from mi_migrate.scan.structured.values import ParseFailure
+        from mi_migrate.scan.structured.xml_config import check
 
         try:
             check(updated)
@@ -325,8 +325,8 @@ def sql_plan(kind: str, text: str, items: list[tuple[int, int, str, str]], edits
     options = options or FixOptions()
     out: list[tuple[int, int, str, Change, list[str]]] = []
     if kind == "xml":
-        from mi_migrate.structured.values import ParseFailure
-        from mi_migrate.structured.xml_config import extract
+        from mi_migrate.scan.structured.values import ParseFailure
+        from mi_migrate.scan.structured.xml_config import extract
 
         try:
             values = extract(text)
@@ -381,7 +381,7 @@ def _unless_visible(text: str, start: int, end: int, new_raw: str, change: Chang
     or `\\"…;\\"` that the text scan does not recognise) becomes a manual step: the diff must never quote one."""
     from dataclasses import replace
 
-    from mi_migrate.redact import redact_secrets
+    from mi_migrate.scan.redact_text import redact_secrets
 
     if change.status != "rewritten":
         return start, end, new_raw, change
@@ -432,7 +432,7 @@ def fix_configs(paths: Iterable[str], changes: list[Change], write: bool, root: 
                 options: FixOptions | None = None) -> tuple[list[FileFix], list[Note]]:
     """Rewrite every settings file under `paths`; writes atomically (keeping BOM and mode) when `write`.
     `options` chooses the identity Azure SQL connection strings sign in with (default: DefaultAzureCredential)."""
-    from mi_migrate.fix.runner import write_atomic
+    from mi_migrate.fix.files import write_atomic
 
     fixes, notes = [], []
     for path, rel in config_files(paths, root):

@@ -199,7 +199,7 @@ def manifests(root: Path, rewritten: Iterable[str]) -> list[Path]:
 
 def ensure(root: Path, changes: list[Change], write: bool) -> list[FileFix]:
     """Add the packages rewritten code needs to the project's dependency files; FileFix per file looked at."""
-    from mi_migrate.fix.runner import read_source, write_atomic
+    from mi_migrate.fix.files import read_source, write_atomic
 
     packages = required_packages(changes)
     if not packages:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
-from mi_migrate.validators.connection_strings import parse
+from mi_migrate.scan.validators.connection_strings import parse
 
 STORAGE_SERVICES = ("blob", "queue", "table", "file", "dfs")
 

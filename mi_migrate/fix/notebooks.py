@@ -83,7 +83,8 @@ def dump(notebook: dict[str, Any], style: dict[str, Any]) -> str:
 
 def fix_notebook(path: Path, rel: str, options: FixOptions, settings: object) -> FileFix | None:
     """Rewrite a notebook's code cells; a FileFix with `error` when it cannot be read or rewritten."""
-    from mi_migrate.fix.runner import fix_source, write_atomic
+    from mi_migrate.fix.files import write_atomic
+    from mi_migrate.fix.source import fix_source
 
     try:
         raw = path.read_bytes()

@@ -128,7 +128,7 @@ def settings_root(paths: tuple[str, ...]) -> Path:
     path, else that path itself (never the current directory's unrelated neighbours)."""
     import subprocess
 
-    from mi_migrate import gitsafe
+    from mi_migrate.core import gitsafe
 
     first = Path(paths[0] if paths else ".").resolve()
     base = first if first.is_dir() else first.parent

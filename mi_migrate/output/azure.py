@@ -7,10 +7,10 @@ CommandStringConvertor: `;` %3B, `]` %5D, CR %0D, LF %0A in property values and 
 
 from __future__ import annotations
 
-from mi_migrate.finding import Finding, Severity
-from mi_migrate.output import RenderContext, message_with_evidence
-from mi_migrate.rules import Rule
-from mi_migrate.scan import ScanResult
+from mi_migrate.core.finding import Finding, Severity
+from mi_migrate.core.rules import Rule
+from mi_migrate.output.context import RenderContext, message_with_evidence
+from mi_migrate.scan.model import ScanResult
 
 NO_CONTEXT = RenderContext()
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from mi_migrate.finding import Finding, Severity
-from mi_migrate.output import RenderContext, message_with_evidence
-from mi_migrate.rules import Rule
-from mi_migrate.scan import ScanResult
+from mi_migrate.core.finding import Finding, Severity
+from mi_migrate.core.rules import Rule
+from mi_migrate.output.context import RenderContext, message_with_evidence
+from mi_migrate.scan.model import ScanResult
 
 NO_CONTEXT = RenderContext()
 

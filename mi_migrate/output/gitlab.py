@@ -14,11 +14,11 @@ from collections import Counter
 from typing import Any
 
 from mi_migrate import __version__
-from mi_migrate.finding import Finding, Severity
-from mi_migrate.output import RenderContext, help_uri, message_with_evidence
+from mi_migrate.core.finding import Finding, Severity
+from mi_migrate.core.rules import Rule
+from mi_migrate.output.context import RenderContext, help_uri, message_with_evidence
 from mi_migrate.output.sarif import information_uri
-from mi_migrate.rules import Rule
-from mi_migrate.scan import ScanResult
+from mi_migrate.scan.model import ScanResult
 
 SCHEMA_VERSION = "15.2.5"
 SCHEMA_URL = ("https://gitlab.com/gitlab-org/security-products/security-report-schemas/-/raw/"

@@ -10,10 +10,10 @@ from collections import Counter
 from typing import Any
 
 from mi_migrate import __version__
-from mi_migrate.finding import Kind
-from mi_migrate.output import severity_counts
-from mi_migrate.rules import Rule
-from mi_migrate.scan import ScanResult
+from mi_migrate.core.finding import Kind
+from mi_migrate.core.rules import Rule
+from mi_migrate.output.context import severity_counts
+from mi_migrate.scan.model import ScanResult
 
 SCHEMA_VERSION = 1
 

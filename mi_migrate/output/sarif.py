@@ -21,10 +21,10 @@ from typing import Any
 from urllib.parse import quote
 
 from mi_migrate import __version__
-from mi_migrate.finding import Finding, Severity
-from mi_migrate.output import RenderContext, help_uri, message_with_evidence
-from mi_migrate.rules import Rule
-from mi_migrate.scan import ScanResult
+from mi_migrate.core.finding import Finding, Severity
+from mi_migrate.core.rules import Rule
+from mi_migrate.output.context import RenderContext, help_uri, message_with_evidence
+from mi_migrate.scan.model import ScanResult
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import click
 
-from mi_migrate.finding import Finding, Severity
-from mi_migrate.output import severity_counts
-from mi_migrate.rules import Rule
-from mi_migrate.scan import ScanResult
+from mi_migrate.core.finding import Finding, Severity
+from mi_migrate.core.rules import Rule
+from mi_migrate.output.context import severity_counts
+from mi_migrate.scan.model import ScanResult
 
 NOTES_SHOWN = 20
 SEVERITY_COLORS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.NOTE: "cyan"}

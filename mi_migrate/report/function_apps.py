@@ -21,7 +21,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mi_migrate.finding import Kind
+from mi_migrate.core.finding import Kind
 from mi_migrate.report import deploy, roles
 from mi_migrate.report.apps import Apps, is_test_path
 from mi_migrate.report.resources import Grouper, Resource, setting_name

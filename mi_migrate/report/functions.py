@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from mi_migrate.finding import Kind
+from mi_migrate.core.finding import Kind
 from mi_migrate.report import deploy, roles
 from mi_migrate.report.resources import Grouper, setting_name
 

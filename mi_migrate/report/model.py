@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mi_migrate import __version__
-from mi_migrate.finding import Finding, Kind
+from mi_migrate.core.finding import Finding, Kind
 from mi_migrate.fix.model import Change
 from mi_migrate.report import deploy, roles, snippets
 from mi_migrate.report.apps import DEVELOPER, Apps, identity_plan, is_test_path
@@ -33,6 +33,10 @@ from mi_migrate.report.resources import (
 )
 from mi_migrate.report.runbook import build_runbooks
 from mi_migrate.report.settings_reads import RepoIndex, describe, read_steps
+
+if TYPE_CHECKING:
+    from mi_migrate.fix.runner import FixResult
+    from mi_migrate.scan.model import ScanResult
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "note": 2}
 HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@", re.M)
@@ -90,7 +94,7 @@ def _finding_entry(fid: str, finding: Finding | None, change: Change | None) -> 
     return entry
 
 
-def build(scan: Any, fix: Any, paths: tuple[str, ...], mode: str,
+def build(scan: ScanResult, fix: FixResult | None, paths: tuple[str, ...], mode: str,
           client_id_env: str | None = None) -> dict[str, Any]:
     root: Path = Path(scan.root)
     findings: list[Finding] = sorted(scan.findings, key=lambda f: (f.path, f.span.line, f.span.column, f.rule_id))
@@ -121,7 +125,7 @@ def build(scan: Any, fix: Any, paths: tuple[str, ...], mode: str,
     diffs: list[dict[str, str]] = []
     file_hunks: dict[str, list[tuple[int, int, str]]] = {}
     if fix is not None:
-        from mi_migrate.fix.runner import unified_diff
+        from mi_migrate.fix.files import unified_diff
 
         for file_fix in fix.changed_files:
             text = redactor.diff(file_fix, unified_diff(file_fix))

@@ -12,8 +12,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from mi_migrate.finding import Finding, Kind
-from mi_migrate.redact import redact
+from mi_migrate.core.finding import Finding, Kind
+from mi_migrate.core.redact import redact
 
 SECRET_PAIR = re.compile(
     r"(?i)\b(AccountKey|SharedAccessKey|AccessKey|Secret|Password|PWD|sig|SharedAccessSignature)=([^;\"'\s&<>]{6,})"
@@ -30,7 +30,8 @@ def _mask_pair(match: re.Match[str]) -> str:
 
 def secrets_in(rel: str, text: str, third_party: bool = True) -> set[str]:
     """The raw secret values the scanner finds in `text` (used only to replace them; never stored)."""
-    from mi_migrate.scan import ScanSettings, scan_bytes
+    from mi_migrate.scan.files import scan_bytes
+    from mi_migrate.scan.model import ScanSettings
 
     kinds = (Kind.SECRET, Kind.THIRD_PARTY_SECRET) if third_party else (Kind.SECRET,)
     try:

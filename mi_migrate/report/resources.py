@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from mi_migrate.finding import Finding, Kind
+from mi_migrate.core.finding import Finding, Kind
 from mi_migrate.fix.model import Change
 from mi_migrate.report import roles, snippets
 

@@ -250,7 +250,7 @@ def _quote_commands(node: Any, key: str = "") -> Any:
 def report_root(paths: list[str], root: Path) -> Path:
     """The directory finding paths should be relative to: the git work tree or config directory holding the
     scanned directory, else that directory itself (never the current directory)."""
-    from mi_migrate import config as config_mod
+    from mi_migrate.core import config as config_mod
 
     if len(paths) != 1 or not Path(paths[0]).is_dir():
         return root

@@ -14,7 +14,7 @@ import weakref
 import libcst as cst
 from libcst.metadata import ParentNodeProvider, PositionProvider
 
-from mi_migrate.finding import Finding
+from mi_migrate.core.finding import Finding
 from mi_migrate.fix.codemod import CallSite, Planner, Target
 from mi_migrate.fix.model import Change
 from mi_migrate.fix.values import string_value
@@ -34,7 +34,7 @@ def _module_code(node: cst.CSTNode, planner: Planner) -> str:
 def _findings(node: cst.CSTNode, planner: Planner) -> list[Finding]:
     """The scanner's third-party findings for this module (computed once per file)."""
     if planner not in _FINDINGS:
-        from mi_migrate import third_party
+        from mi_migrate.scan import third_party
 
         code = _module_code(node, planner)
         found = third_party.scan("module.py", code, code.lower().encode("utf-8", "replace"))

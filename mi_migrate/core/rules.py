@@ -1,0 +1,194 @@
+"""Load the declarative rules in `rules/*.toml` into frozen dataclasses.
+
+Rules are data so a security reviewer can read them without reading the engine; the examples each file carries
+become tests (tests/test_rule_examples.py), so no rule ships untested.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mi_migrate.core.finding import Kind, Severity
+
+RULE_ID = re.compile(r"^[A-Z]+[0-9]+$")
+RULE_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+REQUIRED_KEYS = ("id", "name", "title", "description", "severity", "kind", "service", "remediation")
+FLAG_LETTERS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
+
+
+class RuleError(ValueError):
+    """A rule file is malformed; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Pattern:
+    regex: re.Pattern[str]
+    validator: str | None  # name in mi_migrate.scan.validators.REGISTRY
+    options: dict[str, Any] = field(default_factory=dict)  # passed to the validator
+    # A value-shaped necessary condition for `regex` (bytes; the syntax hyperscan and `re` share): the candidate
+    # pass looks for it in every file, and the regex runs only where it occurs. Named `<rule id>#<index>`.
+    anchor: re.Pattern[bytes] | None = None
+    anchor_name: str = ""
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    match: bool
+    filename: str = "example.txt"
+    fields: dict[str, str] = field(default_factory=dict)
+    severity: str | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    title: str
+    description: str
+    severity: Severity
+    kind: Kind
+    service: str
+    remediation: str
+    keywords: tuple[bytes, ...]  # lower-case; the rule runs on a file only if one occurs
+    patterns: tuple[Pattern, ...]
+    examples: tuple[Example, ...]
+    security_severity: float = 5.0
+    precision: str = "high"
+    priority: int = 50  # when two rules claim the same secret, the lower priority wins
+    tags: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    python: dict[str, Any] = field(default_factory=dict)  # qualified-name matchers for Python-aware rules
+    plugins: dict[str, Any] = field(default_factory=dict)  # detect-secrets plugins: mi_migrate.scan.third_party
+    iac: dict[str, Any] = field(default_factory=dict)  # infrastructure-as-code checks: mi_migrate.scan.iac
+    source: str = ""  # rule file name
+
+    @property
+    def is_python_rule(self) -> bool:
+        return bool(self.python)
+
+
+def rules_dir() -> Path:
+    """rules/ ships inside the wheel as mi_migrate/rules; in a source checkout it sits beside the package."""
+    packaged = Path(__file__).parent.parent / "rules"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent.parent / "rules"
+
+
+def _compile(spec: dict[str, Any], source: str, name: str = "") -> Pattern:
+    flags = 0
+    for letter in spec.get("flags", ""):
+        if letter not in FLAG_LETTERS:
+            raise RuleError(f"{source}: unknown regex flag {letter!r}")
+        flags |= FLAG_LETTERS[letter]
+    try:
+        regex = re.compile(spec["regex"], flags)
+    except (KeyError, re.error) as exc:
+        raise RuleError(f"{source}: bad pattern: {exc}") from None
+    anchor = None
+    if "anchor" in spec:
+        try:
+            anchor = re.compile(spec["anchor"].encode())
+        except re.error as exc:
+            raise RuleError(f"{source}: bad anchor: {exc}") from None
+    options = {k: v for k, v in spec.items() if k not in ("regex", "flags", "validator", "anchor")}
+    return Pattern(regex=regex, validator=spec.get("validator"), options=options, anchor=anchor,
+                   anchor_name=name if anchor is not None else "")
+
+
+def parse_rule(data: dict[str, Any], source: str) -> Rule:
+    missing = [key for key in REQUIRED_KEYS if key not in data]
+    if missing:
+        raise RuleError(f"{source}: missing {', '.join(missing)}")
+    if not RULE_ID.match(data["id"]):
+        raise RuleError(f"{source}: rule id {data['id']!r} must be uppercase letters followed by digits")
+    if not RULE_NAME.match(data["name"]):
+        raise RuleError(f"{source}: rule name {data['name']!r} must be kebab-case")
+    try:
+        severity = Severity.parse(data["severity"])
+        kind = Kind(data["kind"])
+    except ValueError as exc:
+        raise RuleError(f"{source}: {exc}") from None
+    patterns = tuple(
+        _compile(spec, source, f"{data['id']}#{i}") for i, spec in enumerate(data.get("patterns", [])))
+    python = data.get("python", {})
+    plugins = data.get("plugins", {})
+    iac = data.get("iac", {})
+    if not patterns and not python and not plugins and not iac:
+        raise RuleError(f"{source}: a rule needs [[patterns]], a [python], a [plugins] or an [iac] table")
+    examples = tuple(
+        Example(
+            text=ex["text"],
+            match=bool(ex["match"]),
+            filename=ex.get("filename", "example.txt"),
+            fields=dict(ex.get("fields", {})),
+            severity=ex.get("severity"),
+        )
+        for ex in data.get("examples", [])
+    )
+    if not any(ex.match for ex in examples) or not any(not ex.match for ex in examples):
+        raise RuleError(f"{source}: a rule needs examples that match and examples that must not")
+    return Rule(
+        id=data["id"],
+        name=data["name"],
+        title=data["title"],
+        description=data["description"].strip(),
+        severity=severity,
+        kind=kind,
+        service=data["service"],
+        remediation=data["remediation"].strip(),
+        keywords=tuple(k.lower().encode() for k in data.get("keywords", [])),
+        patterns=patterns,
+        examples=examples,
+        security_severity=float(data.get("security_severity", 5.0)),
+        precision=data.get("precision", "high"),
+        priority=int(data.get("priority", 50)),
+        tags=tuple(data.get("tags", ())),
+        references=tuple(data.get("references", ())),
+        python=python,
+        plugins=plugins,
+        iac=iac,
+        source=source,
+    )
+
+
+def load_rules_from(directory: Path) -> tuple[Rule, ...]:
+    rules: list[Rule] = []
+    seen: dict[str, str] = {}
+    for path in sorted(directory.glob("*.toml")):
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise RuleError(f"{path.name}: {exc}") from None
+        rule = parse_rule(data, path.name)
+        if rule.id in seen:
+            raise RuleError(f"{path.name}: rule id {rule.id} already used by {seen[rule.id]}")
+        seen[rule.id] = path.name
+        rules.append(rule)
+    return tuple(sorted(rules, key=lambda r: r.id))
+
+
+@functools.cache
+def load_rules() -> tuple[Rule, ...]:
+    """All shipped rules, sorted by id (cached per process)."""
+    return load_rules_from(rules_dir())
+
+
+def rule_by_id() -> dict[str, Rule]:
+    return {rule.id: rule for rule in load_rules()}
+
+
+def select_rules(rules: tuple[Rule, ...], select: list[str], ignore: list[str]) -> tuple[Rule, ...]:
+    """ruff-style selection by id prefix: `select` narrows (empty = all), `ignore` removes."""
+
+    def hit(rule: Rule, prefixes: list[str]) -> bool:
+        return any(rule.id.startswith(p) or rule.name == p for p in prefixes)
+
+    chosen = [r for r in rules if not select or hit(r, select)]
+    return tuple(r for r in chosen if not hit(r, ignore))

@@ -1,0 +1,271 @@
+"""Candidates: one pass over a file's bytes says which anchors occur in it, and so which analyses can find anything.
+
+Every analysis has a necessary condition written as literals: a text rule's `keywords`, a detect-secrets plugin's
+prefilter literals (mi_migrate.third_party.PREFILTERS), the structured formats' triggers (`kind: secret`, `\\u`,
+a backslash, the joined-literal anchors), `import` for the Python analysis, and the resource types the IaC checks
+need. All of them (lower-case; matched without regard to ASCII case, exactly as `literal in data.lower()`) go into
+one multi-pattern database, with the value-shaped anchors described below. A file is scanned once; a file with
+no candidate costs that scan and nothing else; the regexes, validators, parsers and plugins run only on files
+with a candidate for them.
+
+Two engines give the same answers:
+
+- `hyperscan` (Vectorscan/Hyperscan bindings, ~1.5 GB/s here): caseless literals with HS_FLAG_SINGLEMATCH, so the
+  scan reports which patterns occur, each once. Compiling takes ~40 ms, so small scans (pre-commit) use `re`.
+- `re`: the pure-Python fallback for platforms without the wheel: `literal in data.lower()` per literal, and
+  the anchors with `re` when a gate asks. Chosen when `import hyperscan` fails or MI_MIGRATE_ENGINE=re; CI
+  runs the scanning tests under both (tests/conftest.py).
+
+Value-shaped anchors (candidates.anchors()) go into the same database as regexes: a rule pattern's `anchor`
+and a plugin's (mi_migrate.third_party.Prefilter.anchor). The native engine reports which occur; the `re` engine
+answers each with `re.search` the first time a gate asks, so a file no literal selected never pays for them.
+
+A literal not in the database (a rule loaded from elsewhere, a Python import root) is still answered, from a
+lower-cased copy made on first use.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+
+@functools.cache
+def _native() -> Any:
+    """The hyperscan module, imported on first use (60 ms: a pre-commit run never pays it); None without it."""
+    try:
+        import hyperscan
+    except ImportError:  # pragma: no cover - depends on the platform
+        return None
+    return hyperscan
+
+ENV = "MI_MIGRATE_ENGINE"  # "re" forces the fallback, "hyperscan" the native engine (when installed)
+ENGINES = ("hyperscan", "re")
+
+# Structured formats (mi_migrate.structured.wants): YAML Secret data, JSON escapes, any backslash.
+STRUCTURED_TRIGGERS = (b"kind: secret", b"\\u", b"\\")
+# The Python analysis needs an import (python_analysis.wanted_rules).
+PYTHON_TRIGGERS = (b"import",)
+# The IaC checks report only on app resources (they take settings and carry an identity) and role assignments
+# (mi_migrate.iac.model.TF_APP / AZ_APP / AZ_APP_SETTINGS, the readers' role-assignment types): a template
+# without one of these type names has nothing to report.
+IAC_TRIGGERS = (
+    b"azurerm_", b"microsoft.web/sites", b"microsoft.app/containerapps", b"microsoft.app/jobs",
+    b"microsoft.containerservice/managedclusters", b"microsoft.compute/virtualmachine",
+    b"microsoft.containerinstance/containergroups", b"roleassignments",
+)
+# Below this many bytes in a scan, compiling the database costs more than the scan (pre-commit on a few files).
+NATIVE_MIN_BYTES = 1 << 20
+
+
+def available() -> tuple[str, ...]:
+    return ENGINES if _installed() else ("re",)
+
+
+@functools.cache
+def _installed() -> bool:
+    return importlib.util.find_spec("hyperscan") is not None
+
+
+def choose(total_bytes: int | None = None) -> str:
+    """The engine for a scan: MI_MIGRATE_ENGINE when set, else hyperscan when installed and the scan is big."""
+    wanted = os.environ.get(ENV, "").strip().lower()
+    if wanted == "re" or not _installed():
+        return "re"
+    if wanted == "hyperscan":
+        return "hyperscan"
+    if total_bytes is not None and total_bytes < NATIVE_MIN_BYTES:
+        return "re"
+    return "hyperscan"
+
+
+@functools.cache
+def universe() -> tuple[tuple[bytes, ...], tuple[str, ...]]:
+    """(literals, regex names): every anchor any analysis keys on, from the shipped rules and plugins."""
+    from mi_migrate.core.rules import load_rules
+    from mi_migrate.scan.structured import python_strings
+
+    literals: set[bytes] = set(STRUCTURED_TRIGGERS) | set(PYTHON_TRIGGERS) | set(IAC_TRIGGERS)
+    literals.update(python_strings.ANCHORS)
+    for rule in load_rules():
+        literals.update(rule.keywords)
+    literals.update(_plugin_literals())
+    return tuple(sorted(lit for lit in literals if lit)), tuple(anchors())
+
+
+@functools.cache
+def anchors() -> dict[str, bytes]:
+    """Value-shaped anchors by name: a rule pattern's `anchor` (named `AZ102#0`) and a detect-secrets plugin's
+    (named after the plugin). Each is a necessary condition for its pattern or plugin to report anything, written
+    in the regex syntax hyperscan and `re` share; tests/test_engine_anchors.py holds them to that."""
+    from mi_migrate.core.rules import load_rules
+    from mi_migrate.scan import third_party
+
+    named: dict[str, bytes] = {}
+    for det in third_party._detectors():
+        if det.pre.anchor is not None:
+            named[det.name] = det.pre.anchor
+    for rule in load_rules():
+        for pattern in rule.patterns:
+            if pattern.anchor is not None:
+                named[pattern.anchor_name] = pattern.anchor.pattern
+    return named
+
+
+def _plugin_literals() -> set[bytes]:
+    from mi_migrate.scan import third_party
+
+    return {lit for det in third_party._detectors() for lit in det.file_literals}
+
+
+class Hits:
+    """Which anchors occur in one file. `lit in hits` answers for any lower-case literal; `matched(name)` for the
+    plugin regexes."""
+
+    __slots__ = ("_data", "_found", "_known", "_lazy", "_lower", "_names", "_regexes")
+
+    def __init__(self, data: bytes, found: frozenset[bytes], known: frozenset[bytes],
+                 regexes: frozenset[str] | dict[str, bool], lazy: _ReFinder | None = None,
+                 names: frozenset[str] = frozenset()):
+        self._data = data
+        self._names = names  # the anchors the native scan looked for: any other one is assumed present
+        self._found = found
+        self._known = known
+        self._regexes = regexes
+        self._lazy = lazy  # the `re` engine answers regex anchors on first question, not for every file
+        self._lower: bytes | None = None
+
+    def __contains__(self, literal: bytes) -> bool:
+        if literal in self._known:
+            return literal in self._found
+        return literal in self.lower()
+
+    def any(self, literals: Iterable[bytes]) -> bool:
+        return any(lit in self for lit in literals)
+
+    def matched(self, name: str) -> bool:
+        if self._lazy is None:
+            return name in self._regexes or name not in self._names
+        regexes = self._regexes
+        assert isinstance(regexes, dict)
+        if name not in regexes:
+            regexes[name] = self._lazy.search(name, self._data)
+        return regexes[name]
+
+    def lower(self) -> bytes:
+        """The lower-cased bytes, made on first use (only files with a candidate need them)."""
+        if self._lower is None:
+            self._lower = self._data.lower()
+        return self._lower
+
+    @property
+    def empty(self) -> bool:
+        """No literal occurs (regex anchors only ever narrow what a literal allowed)."""
+        return not self._found
+
+
+class _ReFinder:
+    def __init__(self, literals: tuple[bytes, ...], regexes: tuple[str, ...]) -> None:
+        self.literals = literals
+        self.known = frozenset(literals)
+        named = anchors()
+        self.regexes = {name: re.compile(named[name]) for name in regexes}
+
+    def search(self, name: str, data: bytes) -> bool:
+        regex = self.regexes.get(name)
+        return regex is None or regex.search(data) is not None
+
+    def find(self, data: bytes) -> Hits:
+        lower = data.lower()
+        found = frozenset(lit for lit in self.literals if lit in lower)
+        hits = Hits(data, found, self.known, {}, lazy=self)
+        hits._lower = lower
+        return hits
+
+
+class _HyperscanFinder:
+    def __init__(self, literals: tuple[bytes, ...], regexes: tuple[str, ...]) -> None:
+        hyperscan = _native()
+        self.literals = literals
+        self.known = frozenset(literals)
+        self.names = regexes
+        self.name_set = frozenset(regexes)
+        expressions = [b"".join(b"\\x%02x" % byte for byte in lit) for lit in literals]
+        named = anchors()
+        expressions += [named[name] for name in regexes]
+        flags = [hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH] * len(literals)
+        flags += [hyperscan.HS_FLAG_SINGLEMATCH] * len(regexes)
+        self.db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        self.db.compile(expressions=expressions, ids=list(range(len(expressions))), elements=len(expressions),
+                        flags=flags)
+
+    def find(self, data: bytes) -> Hits:
+        ids: list[int] = []
+        if data:
+            self.db.scan(data, match_event_handler=_collect, context=ids)
+        count = len(self.literals)
+        found = frozenset(self.literals[i] for i in ids if i < count)
+        matched = frozenset(self.names[i - count] for i in ids if i >= count)
+        return Hits(data, found, self.known, matched, names=self.name_set)
+
+
+def _collect(pattern_id: int, start: int, end: int, flags: int, ids: list[int]) -> None:
+    ids.append(pattern_id)
+
+
+@functools.cache
+def finder(engine: str = "") -> _ReFinder | _HyperscanFinder:
+    """The candidate finder for `engine` ("" = choose()), built once per process."""
+    engine = engine or choose()
+    literals, regexes = universe()
+    if engine == "hyperscan" and _native() is not None:
+        return _HyperscanFinder(literals, regexes)
+    return _ReFinder(literals, regexes)
+
+
+def find(data: bytes, engine: str = "") -> Hits:
+    return finder(engine or choose()).find(data)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What can find anything in one file, decided from its candidates."""
+
+    text_rules: tuple  # mi_migrate.rules.Rule, the text rules whose keywords occur
+    python: bool = False
+    iac: bool = False
+    plugins: frozenset[str] = frozenset()  # detect-secrets plugins whose prefilter the file passes
+    structured: bool = False  # a structured parse may add findings even with no text rule (see filetypes)
+    # the text rules whose keywords occur, anchors aside: decoding a value (escapes, folded or joined strings)
+    # can reveal a key whose shape the raw bytes do not show, so the structured parse decides on these
+    keyword_rules: tuple = ()
+
+    @property
+    def nothing(self) -> bool:
+        return not (self.text_rules or self.python or self.iac or self.plugins or self.structured)
+
+
+JSON_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2})|U([0-9a-fA-F]{8})|(.))", re.S)
+SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f"}
+
+
+def _unescape(match: re.Match[str]) -> str:
+    code = match.group(1) or match.group(2) or match.group(3)
+    if code is not None:
+        value = int(code, 16)
+        return chr(value) if value < 0x110000 else ""
+    char = match.group(4)
+    return SIMPLE_ESCAPES.get(char, char)
+
+
+def json_escapes_hide_keywords(text: str, rules: Iterable, engine: str = "") -> bool:
+    """Whether decoding a JSON file's escapes (`\\u0041ccountKey`, `https:\\/\\/…`) can reveal a text rule's
+    keyword its bytes do not show: the decoded, lower-cased text is searched for them."""
+    decoded = JSON_ESCAPE.sub(_unescape, text).lower().encode("utf-8", "surrogatepass")
+    hits = find(decoded, engine)
+    return any(not rule.keywords or hits.any(rule.keywords) for rule in rules if rule.patterns)

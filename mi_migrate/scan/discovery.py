@@ -1,0 +1,277 @@
+"""Which files to scan: what git would commit, minus the configured excludes, plus every file named.
+
+Inside a work tree git is the authority (`ls-files --cached --others --exclude-standard`: tracked files and
+untracked files that are not ignored), queried once per repository root. Outside git the walk applies
+.gitignore files itself, nested ones included, as git would. A file named on the command line is always
+scanned, because pre-commit passes exactly the files it wants checked. Problems (symlink loops, unreadable
+directories, broken links) become notes; discovery never raises for the state of the file system.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pathspec
+
+from mi_migrate.core import gitsafe
+from mi_migrate.core.config import Config, gitignore_spec
+from mi_migrate.core.finding import Note
+
+VCS_DIRS = frozenset({".git", ".hg", ".svn"})
+
+
+@dataclass
+class _Walk:
+    """State shared by one collect() call: results, notes and what has been visited."""
+
+    cfg: Config
+    root: str
+    exclude: pathspec.GitIgnoreSpec
+    # (absolute, display path, explicit, real path when already known: a regular file git listed)
+    files: list[tuple[str, str, bool, str | None]] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    repos_done: set[str] = field(default_factory=set)
+    dirs_done: set[tuple[int, int]] = field(default_factory=set)
+    links: list[tuple[str, list[tuple[str, pathspec.GitIgnoreSpec]]]] = field(default_factory=list)
+    arg: tuple[str, str] = ("", "")  # the command-line argument being collected: (absolute, as given)
+
+    def rel(self, path: str) -> str:
+        """Path relative to the project root, POSIX; outside the root, the path as the user spelt it."""
+        for base, candidate in ((self.root, path), (os.path.realpath(self.root), os.path.realpath(path))):
+            inside = _inside(candidate, base)
+            if inside is not None:
+                return inside
+        arg_abs, arg_given = self.arg
+        inside = _inside(path, arg_abs) if arg_abs else None
+        if inside is not None:
+            return Path(arg_given).as_posix() if inside == "." else f"{Path(arg_given).as_posix()}/{inside}"
+        return Path(path).as_posix()
+
+    def add(self, path: str, explicit: bool = False, real: str | None = None) -> None:
+        self.files.append((path, self.rel(path), explicit, real))
+
+    def excluded(self, path: str, is_dir: bool = False) -> bool:
+        rel = self.rel(path)
+        return self.exclude.match_file(rel + "/" if is_dir else rel)
+
+    def note(self, path: str, message: str) -> None:
+        self.notes.append(Note(self.rel(path), message))
+
+
+def _inside(path: str, base: str) -> str | None:
+    """`path` relative to `base` as POSIX, or None when it lies outside."""
+    try:
+        rel = os.path.relpath(path, base)
+    except ValueError:  # another drive on Windows
+        return None
+    if rel == os.pardir or rel.startswith(os.pardir + os.sep):
+        return None
+    return Path(rel).as_posix()
+
+
+def collect(paths: list[Path], cfg: Config) -> tuple[list[tuple[Path, str]], list[Note]]:
+    """(absolute path, root-relative POSIX path) for each file to scan, sorted, and notes on skipped ones."""
+    walk = _Walk(cfg=cfg, root=os.path.abspath(cfg.root), exclude=cfg.exclude_spec())
+    for given in paths or [Path(".")]:
+        path = os.path.abspath(given)
+        walk.arg = (path, os.fspath(given))
+        if os.path.isdir(path):
+            _collect_dir(walk, path)
+            while walk.links:  # directory symlinks last, so real paths win when both lead to the same files
+                link, specs = walk.links.pop(0)
+                _walk_plain(walk, link, specs)
+        elif os.path.isfile(path):
+            walk.add(path, explicit=True)
+        elif os.path.islink(path):
+            walk.note(path, "skipped: broken symbolic link")
+        elif os.path.lexists(path):
+            walk.note(path, "skipped: not a regular file")
+        else:
+            walk.note(path, "skipped: no such file or directory")
+    return _finish(walk), walk.notes
+
+
+def _finish(walk: _Walk) -> list[tuple[Path, str]]:
+    """Drop excluded discovered files; scan each real file once, by its explicit, else its non-link, path."""
+    best: dict[str, tuple[tuple[bool, bool], str, str]] = {}
+    for path, display, explicit, known in walk.files:
+        if not explicit and walk.exclude.match_file(display):
+            continue
+        real = known or os.path.realpath(path)  # realpath costs a syscall per path component
+        rank = (explicit, known is not None or not os.path.islink(path))
+        current = best.get(real)
+        if current is None or rank > current[0]:
+            best[real] = (rank, path, display)
+    return sorted(((Path(path), display) for _, path, display in best.values()), key=lambda item: item[1])
+
+
+def _collect_dir(walk: _Walk, directory: str) -> None:
+    top = _git_toplevel(directory)
+    if top is None:
+        _walk_plain(walk, directory, [])
+    else:
+        _collect_git(walk, top, directory)
+
+
+def _git_toplevel(directory: str) -> str | None:
+    out = _git(directory, "rev-parse", "--show-toplevel")
+    if out is None or not out.strip():
+        return None
+    return os.fsdecode(out.strip())
+
+
+def _git(cwd: str, *args: str) -> bytes | None:
+    """Run git; None when git is missing or fails (then discovery falls back to its own walk)."""
+    try:
+        proc = subprocess.run(
+            gitsafe.command("--literal-pathspecs", "-c", "core.quotepath=off", *args, cwd=cwd),
+            cwd=cwd, capture_output=True, check=False, timeout=300, env=gitsafe.environment(),
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def _collect_git(walk: _Walk, top: str, directory: str) -> None:
+    """Files git would commit under `directory`, via one `ls-files` per repository root."""
+    key = f"{top}\0{directory}"
+    if key in walk.repos_done:
+        return
+    walk.repos_done.add(key)
+    spec = os.path.relpath(os.path.realpath(directory), os.path.realpath(top))
+    args = ["ls-files", "-z", "--cached", "--others", "--exclude-standard"]
+    if spec != os.curdir:
+        args += ["--", spec]
+    out = _git(top, *args)
+    if out is None:
+        walk.note(directory, "git ls-files failed; walking the directory and applying .gitignore instead")
+        _walk_plain(walk, directory, [])
+        return
+    seen: set[str] = set()
+    real_top = os.path.realpath(top)  # git lists no path through a symbolic link: real = real top + name
+    for raw in out.split(b"\0"):
+        if not raw:
+            continue
+        name = os.fsdecode(raw).rstrip("/")
+        if name in seen:  # unmerged entries appear once per stage
+            continue
+        seen.add(name)
+        path = os.path.join(top, name)
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            continue  # deleted but still tracked: nothing to scan
+        except OSError as exc:
+            walk.note(path, f"skipped: cannot stat ({exc.strerror})")
+            continue
+        if stat.S_ISDIR(mode):
+            if os.path.lexists(os.path.join(path, ".git")):  # submodule or nested repository: its own root
+                _collect_git(walk, path, path)
+            continue
+        if stat.S_ISLNK(mode):
+            _add_link(walk, path)
+        elif stat.S_ISREG(mode):
+            walk.add(path, real=os.path.join(real_top, name))
+
+
+def _add_link(walk: _Walk, path: str) -> None:
+    """A symlink found by discovery: scan the file it points to (directory links are walked elsewhere)."""
+    try:
+        target = os.stat(path)
+    except OSError as exc:
+        loop = exc.errno == errno.ELOOP
+        walk.note(path, "skipped: symbolic link loop" if loop else "skipped: broken symbolic link")
+        return
+    if stat.S_ISREG(target.st_mode):
+        walk.add(path)
+
+
+def _gitignore(directory: str) -> pathspec.GitIgnoreSpec | None:
+    path = os.path.join(directory, ".gitignore")
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return None
+    try:
+        return gitignore_spec(lines)
+    except Exception:  # a malformed pattern must not stop the scan
+        return None
+
+
+def _ignored(path: str, is_dir: bool, specs: list[tuple[str, pathspec.GitIgnoreSpec]]) -> bool:
+    """git semantics: the deepest .gitignore with a matching pattern decides (`!pattern` re-includes)."""
+    for base, spec in reversed(specs):
+        rel = Path(os.path.relpath(path, base)).as_posix() + ("/" if is_dir else "")
+        verdict = spec.check_file(rel).include
+        if verdict is not None:
+            return verdict
+    return False
+
+
+def _entries(walk: _Walk, directory: str) -> Iterator[os.DirEntry[str]]:
+    try:
+        with os.scandir(directory) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        walk.note(directory, f"skipped directory: cannot read ({exc.strerror or exc.__class__.__name__})")
+        return
+    yield from entries
+
+
+def _walk_plain(walk: _Walk, directory: str, specs: list[tuple[str, pathspec.GitIgnoreSpec]]) -> None:
+    """Walk outside git, applying .gitignore files; a nested repository is handed to git."""
+    try:
+        info = os.stat(directory)
+    except OSError as exc:
+        walk.note(directory, f"skipped directory: {exc.strerror}")
+        return
+    ident = (info.st_dev, info.st_ino)
+    if ident in walk.dirs_done:
+        return
+    walk.dirs_done.add(ident)
+    own = _gitignore(directory)
+    if own is not None:
+        specs = [*specs, (directory, own)]
+    for entry in _entries(walk, directory):
+        path = os.path.join(directory, entry.name)
+        if entry.name in VCS_DIRS:
+            continue
+        try:
+            is_link = entry.is_symlink()
+            is_dir = entry.is_dir()  # follows links
+            is_file = entry.is_file()
+        except OSError:
+            is_link, is_dir, is_file = True, False, False
+        if is_dir:
+            if _ignored(path, True, specs) or walk.excluded(path, is_dir=True):
+                continue
+            if is_link:
+                if not _is_loop(walk, path):
+                    walk.links.append((path, specs))
+            elif os.path.lexists(os.path.join(path, ".git")):
+                _collect_git(walk, path, path)
+            else:
+                _walk_plain(walk, path, specs)
+        elif is_file:
+            if not _ignored(path, False, specs):
+                walk.add(path)
+        elif is_link:
+            if not _ignored(path, False, specs):
+                _add_link(walk, path)
+
+
+def _is_loop(walk: _Walk, path: str) -> bool:
+    """A directory symlink back to one of its own ancestors is a loop: noted, never followed."""
+    real = os.path.realpath(path)
+    parent = os.path.realpath(os.path.dirname(path))
+    if parent == real or parent.startswith(real.rstrip(os.sep) + os.sep):
+        walk.note(path, "skipped: symbolic link loop (points to an ancestor directory)")
+        return True
+    return False

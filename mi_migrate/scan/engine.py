@@ -1,0 +1,165 @@
+"""Text scanning: keyword prefilter over bytes, then rule regexes, then validators.
+
+The prefilter is what makes the scan fast: most files contain none of the keywords, and the regexes of a rule
+run only on files where one of its keywords occurs.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from mi_migrate.core.finding import Finding, Severity, Span
+from mi_migrate.core.redact import redact, secret_hash
+from mi_migrate.core.rules import Rule
+from mi_migrate.scan import validators
+
+
+class AnchorHits(Protocol):
+    """A file's candidates (mi_migrate.scan.candidates.Hits), as far as the line scan asks them."""
+
+    def matched(self, name: str) -> bool: ...
+
+
+# A real file holds a handful of credentials; thousands of anchors for one pattern mean generated or adversarial
+# content, where validating every one would cost seconds. Past this many, the rest of the file is not validated.
+MAX_MATCHES_PER_PATTERN = 1000
+
+
+@dataclass(frozen=True)
+class LineIndex:
+    """Offset → (line, column) in O(log n); columns are 1-based characters."""
+
+    starts: tuple[int, ...]
+
+    @classmethod
+    def of(cls, text: str) -> LineIndex:
+        starts = [0]
+        find = text.find
+        pos = find("\n")
+        while pos != -1:
+            starts.append(pos + 1)
+            pos = find("\n", pos + 1)
+        return cls(tuple(starts))
+
+    def position(self, offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self.starts, offset)
+        return line, offset - self.starts[line - 1] + 1
+
+    def span(self, start: int, end: int) -> Span:
+        line, column = self.position(start)
+        end_line, end_column = self.position(max(start, end))
+        return Span(line, column, end_line, end_column)
+
+
+def rules_for(data_lower: bytes, rules: Sequence[Rule]) -> list[Rule]:
+    """The text rules whose keywords occur in the (lower-cased) file bytes."""
+    hits = []
+    for rule in rules:
+        if not rule.patterns:
+            continue
+        if not rule.keywords or any(keyword in data_lower for keyword in rule.keywords):
+            hits.append(rule)
+    return hits
+
+
+# shape → (base64 characters before the padding, the padding): every 64-byte key ends `==` after 86 characters,
+# every 32-byte key `=` after 43
+_SHAPES = {"b64_88": (86, "=="), "b64_44": (43, "=")}
+_BASE64_RUNS = {width: re.compile(rf"[A-Za-z0-9+/]{{{width}}}") for width, _ in _SHAPES.values()}
+
+
+def has_shape(text: str, shape: str) -> bool:
+    """Cheap gate for patterns without a literal anchor: some base64 run of a key's length followed by its padding.
+    Found by searching for the padding (fast) and checking the characters before it, instead of letting the
+    regex engine try every position of the file."""
+    if shape not in _SHAPES:
+        return True
+    width, padding = _SHAPES[shape]
+    run = _BASE64_RUNS[width]
+    find = text.find
+    pos = find(padding)
+    while pos != -1:
+        if pos >= width and run.fullmatch(text, pos - width, pos):
+            return True
+        pos = find(padding, pos + len(padding))
+    return False
+
+
+def scan_text(
+    path: str, text: str, rules: Iterable[Rule], index: LineIndex | None = None, base_offset: int = 0,
+    hits: AnchorHits | None = None,
+) -> list[Finding]:
+    """Run the given rules' patterns over `text`; `index`/`base_offset` map offsets when text is a slice.
+    `hits` (the file's candidates) skips the patterns whose value-shaped anchor does not occur."""
+    index = index or LineIndex.of(text)
+    findings: list[Finding] = []
+    shapes: dict[str, bool] = {}
+    for rule in rules:
+        for pattern in rule.patterns:
+            if hits is not None and pattern.anchor_name and not hits.matched(pattern.anchor_name):
+                continue
+            shape = pattern.options.get("shape")
+            if shape is not None:
+                if shape not in shapes:
+                    shapes[shape] = has_shape(text, shape)
+                if not shapes[shape]:
+                    continue
+            validator = validators.get(pattern.validator) if pattern.validator else None
+            for seen, match in enumerate(pattern.regex.finditer(text)):
+                if seen >= MAX_MATCHES_PER_PATTERN:
+                    break
+                if validator is None:
+                    group = "secret" if "secret" in pattern.regex.groupindex else 0
+                    if match.group(group) is None:
+                        continue
+                    verdict = validators.Verdict(match.group(group), match.start(group), match.end(group))
+                else:
+                    verdict = validator(validators.MatchContext(text, match, pattern.options, path))
+                    if verdict is None:
+                        continue
+                findings.append(
+                    Finding(
+                        rule_id=rule.id,
+                        rule_name=rule.name,
+                        path=path,
+                        span=index.span(base_offset + verdict.start, base_offset + verdict.end),
+                        severity=Severity.parse(verdict.severity) if verdict.severity else rule.severity,
+                        kind=rule.kind,
+                        service=verdict.fields.get("service", rule.service),
+                        message=verdict.message or rule.title,
+                        evidence=redact(verdict.secret) if verdict.secret else "",
+                        secret_hash=secret_hash(verdict.secret) if verdict.secret else None,
+                        fields={k: v for k, v in verdict.fields.items() if k != "service"},
+                    )
+                )
+    return deduplicate(findings, {rule.id: rule.priority for rule in rules})
+
+
+def deduplicate(findings: list[Finding], priority: dict[str, int]) -> list[Finding]:
+    """One finding per secret occurrence: when rules overlap on the same value, the most specific one wins."""
+    best: dict[tuple[object, ...], Finding] = {}
+    for finding in findings:
+        key: tuple[object, ...]
+        if finding.secret_hash:
+            key = (finding.secret_hash, finding.span.line)
+        else:
+            key = (finding.rule_id, finding.span)
+        current = best.get(key)
+        if current is None:
+            best[key] = finding
+            continue
+        rank, current_rank = priority.get(finding.rule_id, 50), priority.get(current.rule_id, 50)
+        # on a tie the structured finding (it names the setting) wins; the loser's key path is kept either way
+        winner, loser = (
+            (finding, current)
+            if rank < current_rank or (rank == current_rank and finding.key_path and not current.key_path)
+            else (current, finding)
+        )
+        if loser.key_path and not winner.key_path:
+            winner = replace(winner, key_path=loser.key_path, fields={**loser.fields, **winner.fields})
+        best[key] = winner
+    return sorted(best.values(), key=lambda f: (f.span.line, f.span.column, f.rule_id))

@@ -1,0 +1,133 @@
+"""The scan API: files in, findings and notes out. No printing here; the CLI renders the result."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+
+from mi_migrate.core.finding import Finding, Note
+from mi_migrate.core.rules import Rule, load_rules, select_rules
+from mi_migrate.scan.model import PARALLEL_THRESHOLD_BYTES, ScanResult, ScanSettings
+
+_RULES_CACHE: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[Rule, ...]] = {}
+
+
+def active_rules(settings: ScanSettings) -> tuple[Rule, ...]:
+    key = (settings.select, settings.ignore)
+    if key not in _RULES_CACHE:
+        _RULES_CACHE[key] = select_rules(load_rules(), list(settings.select), list(settings.ignore))
+    return _RULES_CACHE[key]
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with a BOM, else latin-1 so offsets still map to lines."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", "replace")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", "replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def scan_bytes(rel_path: str, data: bytes, settings: ScanSettings) -> tuple[list[Finding], list[Note]]:
+    """Scan one file's content. Never raises for bad content: problems become notes.
+
+    One candidate scan (mi_migrate.candidates) decides what can find anything here; a file without candidates
+    is neither decoded nor lower-cased."""
+    from mi_migrate.scan import candidates, engine, filetypes, suppress
+
+    notes: list[Note] = []
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = decode(data)
+        raw = text.encode("utf-8", "replace")
+    else:
+        if b"\0" in data:
+            return [], [Note(rel_path, "skipped: binary file")]
+        raw, text = data, ""
+    rules = active_rules(settings)
+    hits = candidates.find(raw, settings.engine)
+    planned = filetypes.plan(rel_path, hits, rules, settings)
+    if planned.nothing:
+        return [], notes
+    text = text or decode(data)
+    findings: list[Finding] = []
+    index = engine.LineIndex.of(text)
+    if planned.text_rules:
+        findings.extend(engine.scan_text(rel_path, text, planned.text_rules, index, hits=hits))
+    extra, extra_notes = filetypes.scan_structured(rel_path, text, hits, rules, settings, findings, index, planned)
+    findings.extend(extra)
+    notes.extend(extra_notes)
+    if not findings:
+        return [], notes
+    findings = engine.deduplicate(findings, {r.id: r.priority for r in rules})
+    return suppress.apply_inline(findings, text, index), notes
+
+
+def scan_file(path: Path, rel_path: str, settings: ScanSettings) -> tuple[list[Finding], list[Note], int]:
+    try:
+        size = path.stat().st_size
+        if size > settings.max_file_size:
+            return [], [Note(rel_path, f"skipped: {size} bytes is over the {settings.max_file_size}-byte cap")], 0
+        data = path.read_bytes()
+    except OSError as exc:
+        return [], [Note(rel_path, f"skipped: cannot read ({exc.strerror or exc.__class__.__name__})")], 0
+    try:
+        findings, notes = scan_bytes(rel_path, data, settings)
+    except RecursionError:
+        return [], [Note(rel_path, "skipped: nesting too deep to analyse")], len(data)
+    return findings, notes, len(data)
+
+
+def _scan_chunk(
+    chunk: list[tuple[str, str]], settings: ScanSettings
+) -> tuple[list[Finding], list[Note], int, int]:
+    findings: list[Finding] = []
+    notes: list[Note] = []
+    total = 0
+    for abs_path, rel_path in chunk:
+        f, n, size = scan_file(Path(abs_path), rel_path, settings)
+        findings.extend(f)
+        notes.extend(n)
+        total += size
+    return findings, notes, total, len(chunk)
+
+
+def _chunks(items: Sequence[tuple[str, str]], count: int) -> Iterator[list[tuple[str, str]]]:
+    size = max(1, min(256, len(items) // (count * 8) or 1))
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def scan_files(files: Sequence[tuple[Path, str]], settings: ScanSettings, jobs: int = 0) -> ScanResult:
+    """Scan (absolute path, repository-relative path) pairs, in parallel when the input is large."""
+    result = ScanResult()
+    items = [(str(p), rel) for p, rel in files]
+    jobs = jobs or (os.cpu_count() or 1)
+    total_size = 0
+    for p, _ in files:
+        try:
+            total_size += p.stat().st_size
+        except OSError:
+            pass
+    if not settings.engine:  # one engine for the whole scan: native when it pays for its compile time
+        from mi_migrate.scan import candidates
+
+        settings = replace(settings, engine=candidates.choose(total_size))
+    if jobs <= 1 or len(items) < 2 or total_size < PARALLEL_THRESHOLD_BYTES:
+        f, n, size, count = _scan_chunk(items, settings)
+        result.findings, result.notes, result.bytes_scanned, result.files_scanned = f, n, size, count
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            for f, n, size, count in pool.map(_scan_chunk, _chunks(items, jobs), [settings] * len(items)):
+                result.findings.extend(f)
+                result.notes.extend(n)
+                result.bytes_scanned += size
+                result.files_scanned += count
+    result.findings.sort(key=lambda f: (f.path, f.span.line, f.span.column, f.rule_id))
+    result.notes.sort(key=lambda n: n.path)
+    return result

@@ -1,0 +1,113 @@
+"""Per-file-type analyses that go beyond the text rules: Python-aware findings, IaC checks, detect-secrets'
+plugins and structured formats; and `plan()`, which decides from a file's candidates (mi_migrate.candidates)
+which of them can find anything, so a file without candidates costs nothing past the candidate scan."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from mi_migrate.core.finding import Finding, Note
+from mi_migrate.core.rules import Rule
+from mi_migrate.scan.candidates import IAC_TRIGGERS, PYTHON_TRIGGERS, Hits, Plan
+
+if TYPE_CHECKING:
+    from mi_migrate.scan.engine import LineIndex
+    from mi_migrate.scan.model import ScanSettings
+
+PYTHON_SUFFIXES = (".py", ".pyw")
+IAC_SUFFIXES = (".tf", ".bicep", ".json")
+
+
+def keyword_rules(hits: Hits, rules: Sequence[Rule]) -> tuple[Rule, ...]:
+    """The text rules whose keywords occur (engine.rules_for, answered from the candidates)."""
+    return tuple(rule for rule in rules if rule.patterns and (not rule.keywords or hits.any(rule.keywords)))
+
+
+def text_rules(hits: Hits, rules: Sequence[Rule]) -> tuple[Rule, ...]:
+    """Of those, the rules with a pattern whose value-shaped anchor occurs too: the line scan runs only these."""
+    return tuple(
+        rule for rule in rules
+        if any(not p.anchor_name or hits.matched(p.anchor_name) for p in rule.patterns))
+
+
+def plugins(rel_path: str, hits: Hits, rules: Sequence[Rule]) -> frozenset[str]:
+    """detect-secrets plugins (of the active rules) whose file prefilter the file passes."""
+    from mi_migrate.scan import third_party
+
+    if third_party._skip_file(rel_path):
+        return frozenset()
+    wanted = {rule.id for rule in rules}
+    config = third_party.is_config_file(rel_path)
+    return frozenset(
+        det.name for det in third_party._detectors()
+        if det.rule.id in wanted and (not det.file_literals or hits.any(det.file_literals))
+        and (not det.anchored or (config and det.pre.anchor_skips_config) or hits.matched(det.name))
+    )
+
+
+def plan(rel_path: str, hits: Hits, rules: Sequence[Rule], settings: ScanSettings) -> Plan:
+    from mi_migrate.scan import structured
+
+    keyed = keyword_rules(hits, rules)
+    found = text_rules(hits, keyed)
+    python = settings.python and rel_path.endswith(PYTHON_SUFFIXES) and hits.any(PYTHON_TRIGGERS)
+    iac = (settings.iac and rel_path.endswith(IAC_SUFFIXES) and any(rule.iac for rule in rules)
+           and hits.any(IAC_TRIGGERS))
+    third = plugins(rel_path, hits, rules) if settings.third_party else frozenset()
+    kind = structured.kind_of(rel_path)
+    # structured.wants() is true only with a text rule, except YAML Secret data and JSON escapes (and, once
+    # other analyses found something, only with a text rule as well)
+    parse = kind is not None and bool(
+        keyed or (kind == "yaml" and b"kind: secret" in hits) or (kind in ("json", "notebook") and b"\\u" in hits))
+    return Plan(found, python, iac, third, parse, keyed)
+
+
+def scan_structured(
+    rel_path: str,
+    text: str,
+    lower: bytes | Hits,
+    rules: tuple[Rule, ...],
+    settings: ScanSettings,
+    known: Sequence[Finding] = (),
+    index: LineIndex | None = None,
+    planned: Plan | None = None,
+) -> tuple[list[Finding], list[Note]]:
+    """Findings that need more than a regex: Python call analysis, IaC, third-party secret detectors and
+    structured formats. `lower` is the file's lower-cased bytes or its candidates; `planned` (from plan()) skips
+    what cannot find anything."""
+    from mi_migrate.scan import candidates, structured
+
+    if isinstance(lower, Hits):
+        hits = lower
+    else:
+        hits = candidates.find(lower, "re")
+    planned = planned or plan(rel_path, hits, rules, settings)
+    findings: list[Finding] = []
+    notes: list[Note] = []
+    if planned.python:
+        from mi_migrate.scan.python import analysis as python_analysis
+
+        found, more = python_analysis.analyze(rel_path, text, hits.lower(), rules)
+        findings.extend(found)
+        notes.extend(more)
+    if planned.iac:  # infrastructure as code: AZ40x (mi_migrate.iac)
+        from mi_migrate.scan import iac
+
+        findings.extend(iac.analyze(rel_path, text, rules))
+    if planned.plugins:
+        from mi_migrate.scan import third_party
+
+        findings.extend(third_party.scan(rel_path, text, b"", rules, present=planned.plugins))
+    if not planned.structured:  # wants() below would say no: it needs what plan() looked for
+        return findings, notes
+    # config/IaC/notebook values decoded; findings named by key path
+    known = [*known, *findings]
+    if structured.kind_of(rel_path) == "json" and not planned.keyword_rules and not known and b"\\u" in hits \
+            and not candidates.json_escapes_hide_keywords(text, rules):
+        return findings, notes  # escapes that spell no keyword: parsing cannot add a finding
+    if structured.wants(rel_path, hits.lower(), planned.keyword_rules, known):
+        found, more = structured.scan_structured_file(rel_path, text, rules, known, index)
+        findings.extend(found)
+        notes.extend(more)
+    return findings, notes

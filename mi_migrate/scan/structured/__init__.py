@@ -1,0 +1,154 @@
+"""Structured scanning of configuration and infrastructure files.
+
+A line scan misses what the file format hides (JSON escapes, YAML folding, base64 Secret data, literals joined by
+the Python parser) and cannot say which setting holds a key. Here each format's parser yields decoded string
+values with key paths and per-character file offsets; the Azure text rules run on those values and the findings
+keep exact file lines and columns. A file that does not parse yields a note and no findings: the line scan of
+the same file, which always runs, stands.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from mi_migrate.core.finding import Finding, Note
+from mi_migrate.core.rules import Rule
+from mi_migrate.scan import engine
+from mi_migrate.scan.structured.scanner import scan_values, tag
+from mi_migrate.scan.structured.values import ParseFailure, Value
+
+XML_SUFFIXES = (".config", ".xml", ".resx", ".pubxml", ".props", ".targets", ".csproj")
+LOCK_FILES = ("-lock.json", ".lock.json", "npm-shrinkwrap.json", ".min.json")
+LABELS = {
+    "json": "JSON", "notebook": "notebook JSON", "yaml": "YAML", "dotenv": ".env", "xml": "XML",
+    "terraform": "Terraform", "bicep": "Bicep", "dockerfile": "Dockerfile", "toml": "TOML", "ini": "INI",
+    "properties": "properties", "python": "Python",
+}
+
+
+def kind_of(rel_path: str) -> str | None:
+    """The structured format of a file, from its name; None for files scanned as text only."""
+    name = posixpath.basename(rel_path).lower()
+    if name.endswith(".ipynb"):
+        return "notebook"
+    if name.endswith((".json", ".jsonc")):
+        return None if name.endswith(LOCK_FILES) else "json"
+    if name.endswith((".yaml", ".yml")):
+        return "yaml"
+    if name == ".env" or name.startswith(".env.") or name.endswith(".env"):
+        return "dotenv"
+    if name.endswith(XML_SUFFIXES):
+        return "xml"
+    if name.endswith((".tf", ".tfvars")):
+        return "terraform"
+    if name.endswith((".bicep", ".bicepparam")):
+        return "bicep"
+    if name in ("dockerfile", "containerfile") or name.startswith("dockerfile.") or name.endswith(".dockerfile"):
+        return "dockerfile"
+    if name.endswith(".toml"):
+        return "toml"
+    if name.endswith(".properties"):
+        return "properties"
+    if name.endswith((".ini", ".cfg", ".conf")):
+        return "ini"
+    if name.endswith((".py", ".pyw")):
+        return "python"
+    return None
+
+
+# What a line scan cannot read as the program will: a block scalar, an escape, a comment glued to a value
+_HIDDEN_YAML = re.compile(rb"[:\-][ \t]+[|>][-+0-9]*[ \t]*(?:#[^\n]*)?\r?$|\\|=[^\s'\"]{16,}[ \t]+#", re.M)
+
+
+def wants(rel_path: str, lower: bytes, rules: Sequence[Rule], known: Sequence[Finding] = ()) -> bool:
+    """Whether parsing a file can add anything: the line scan found something to name by key path (`known`),
+    or the format may hide a key from the line scan (escapes, block scalars, base64 Secret data, joined
+    literals). Parsing every JSON and YAML file would double the cost of scanning them."""
+    kind = kind_of(rel_path)
+    if kind is None:
+        return False
+    if kind == "yaml" and b"kind: secret" in lower:
+        return True
+    if kind == "python":
+        from mi_migrate.scan.structured import python_strings
+
+        if not python_strings.might_have(lower):
+            return False
+    elif kind in ("json", "notebook"):
+        if b"\\u" in lower:
+            return True
+        if not known and b"\\" not in lower:
+            return False
+    elif kind == "yaml" and not known and not _HIDDEN_YAML.search(lower):
+        return False
+    return bool(engine.rules_for(lower, rules))
+
+
+def extract(rel_path: str, text: str) -> list[Value]:
+    """The decoded string values of a file; ParseFailure when it does not parse as its format."""
+    kind = kind_of(rel_path)
+    extractor = _EXTRACTORS.get(kind or "")
+    return extractor(text) if extractor else []
+
+
+def scan_structured_file(
+    rel_path: str,
+    text: str,
+    rules: Sequence[Rule],
+    known: Sequence[Finding] = (),
+    index: engine.LineIndex | None = None,
+) -> tuple[list[Finding], list[Note]]:
+    """Findings in the file's decoded values, each with its key path; on a parse failure a note ("scanned as
+    text: invalid JSON at line 3 (…)") and no findings. `known` are the line scan's findings of the same file:
+    values the line scan read exactly as they are are not scanned again, its findings there come back with the
+    key path instead."""
+    kind = kind_of(rel_path) or ""
+    try:
+        values = extract(rel_path, text)
+    except ParseFailure as failure:
+        return [], [Note(rel_path, failure.note_text(LABELS.get(kind, kind)))]
+    except (RecursionError, MemoryError):
+        return [], [Note(rel_path, f"scanned as text: {LABELS.get(kind, kind)} nesting too deep")]
+    if not values:
+        return [], []
+    index = index or engine.LineIndex.of(text)
+    text_rules = [rule for rule in rules if rule.patterns]
+    return scan_values(rel_path, text, values, text_rules, index) + tag(known, values, index), []
+
+
+def _notebook(text: str) -> list[Value]:
+    from mi_migrate.scan.structured import notebooks, python_strings
+
+    values, code = notebooks.extract(text)
+    for cell in code:
+        for joined in python_strings.extract(cell.text, cell.offsets, cell.key_path):
+            values.append(replace(joined, fields=cell.fields, line_field="cell_line", within=cell))
+    return values
+
+
+def _lazy(module: str, **options: object) -> Callable[[str], list[Value]]:
+    def run(text: str) -> list[Value]:
+        import importlib
+
+        return importlib.import_module(f"mi_migrate.scan.structured.{module}").extract(text, **options)  # type: ignore[no-any-return]
+
+    return run
+
+
+_EXTRACTORS: dict[str, Callable[[str], list[Value]]] = {
+    "json": _lazy("json_settings"),
+    "notebook": _notebook,
+    "yaml": _lazy("yaml_files"),
+    "dotenv": _lazy("dotenv"),
+    "xml": _lazy("xml_config"),
+    "terraform": _lazy("terraform"),
+    "bicep": _lazy("bicep"),
+    "dockerfile": _lazy("dockerfile"),
+    "toml": _lazy("ini_like", toml=True),
+    "properties": _lazy("ini_like", properties=True),
+    "ini": _lazy("ini_like"),
+    "python": _lazy("python_strings"),
+}

@@ -1,0 +1,145 @@
+"""JSON with positions: local.settings.json, appsettings*.json, ARM templates, any JSON (comments allowed).
+
+The stdlib json module forgets where a value was, so this is a small tokenizer-driven parser that keeps the
+file offset of every string and decodes escapes with a per-character offset map (`"Account\\u004bey=…"` is
+found, and reported where it is written).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from mi_migrate.scan.structured.values import ParseFailure, Value, decode_escapes, join_index, join_key, line_of
+
+JSON_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", '"': '"', "\\": "\\", "/": "/"}
+_TOKEN = re.compile(
+    r"""[ \t\r\n\ufeff]*(?:
+        (?P<string>"(?:[^"\\\n]|\\.)*")
+      | (?P<punct>[{}\[\]:,])
+      | (?P<scalar>-?[0-9][0-9.eE+-]*|true|false|null|NaN|-?Infinity)
+      | (?P<comment>//[^\n]*|/\*(?:[^*]|\*(?!/))*\*/)
+    )""",
+    re.X | re.S,
+)
+_SPACE = re.compile(r"[ \t\r\n\ufeff]*")
+MAX_DEPTH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class JStr:
+    """A JSON string: decoded text, offsets of its characters, and the raw span inside the quotes."""
+
+    text: str
+    start: int
+    end: int
+    offsets: list[int] | None
+
+    def value(self, key_path: str, **extra: Any) -> Value:
+        return Value(key_path, self.text, self.start, self.end, self.offsets, **extra)
+
+
+Node = Any  # dict[str, Node] | list[Node] | JStr | scalar text
+
+
+def tokens(text: str) -> Iterator[tuple[str, str, int]]:
+    """(kind, raw, offset) tokens; comments are skipped. Raises ParseFailure on a stray character."""
+    pos = 0
+    n = len(text)
+    match = _TOKEN.match
+    while True:
+        found = match(text, pos)
+        if found is None:
+            pos = _SPACE.match(text, pos).end()  # type: ignore[union-attr]
+            if pos >= n:
+                return
+            what = "unterminated string" if text[pos] == '"' else f"unexpected {text[pos]!r}"
+            raise ParseFailure(what, line_of(text, pos))
+        kind = found.lastgroup or ""
+        pos = found.end()
+        if kind != "comment":
+            yield kind, found.group(kind), found.start(kind)
+
+
+def parse(text: str) -> Node:
+    """Parse JSON (with comments and trailing commas) into dicts, lists and JStr; ParseFailure when invalid."""
+    stream = tokens(text)
+    root, _ = _parse_value(stream, next(stream, None), text, 0)
+    if root is None:
+        raise ParseFailure("empty document", 1)
+    extra = next(stream, None)
+    if extra is not None:
+        raise ParseFailure(f"unexpected {extra[1][:10]!r} after the document", line_of(text, extra[2]))
+    return root
+
+
+def _string(raw: str, offset: int) -> JStr:
+    inner, offsets = decode_escapes(raw[1:-1], offset + 1, JSON_ESCAPES)
+    return JStr(inner, offset + 1, offset + len(raw) - 1, offsets)
+
+
+def _parse_value(
+    stream: Iterator[tuple[str, str, int]], token: tuple[str, str, int] | None, text: str, depth: int
+) -> tuple[Node, int]:
+    if token is None:
+        return None, len(text)
+    if depth > MAX_DEPTH:
+        raise ParseFailure("nesting too deep", line_of(text, token[2]))
+    kind, raw, offset = token
+    if kind == "string":
+        return _string(raw, offset), offset
+    if kind == "scalar":
+        return raw, offset
+    if raw == "{":
+        obj: dict[str, Node] = {}
+        token = next(stream, None)
+        while token is not None and token[1] != "}":
+            if token[0] != "string":
+                raise ParseFailure(f"expected a key, found {token[1][:10]!r}", line_of(text, token[2]))
+            key = _string(token[1], token[2]).text
+            colon = next(stream, None)
+            if colon is None or colon[1] != ":":
+                raise ParseFailure("expected ':'", line_of(text, colon[2] if colon else len(text)))
+            obj[key], _ = _parse_value(stream, next(stream, None), text, depth + 1)
+            token = next(stream, None)
+            if token is not None and token[1] == ",":
+                token = next(stream, None)
+            elif token is not None and token[1] != "}":
+                raise ParseFailure("expected ',' or '}'", line_of(text, token[2]))
+        if token is None:
+            raise ParseFailure("unterminated object", line_of(text, len(text)))
+        return obj, offset
+    if raw == "[":
+        items: list[Node] = []
+        token = next(stream, None)
+        while token is not None and token[1] != "]":
+            item, _ = _parse_value(stream, token, text, depth + 1)
+            items.append(item)
+            token = next(stream, None)
+            if token is not None and token[1] == ",":
+                token = next(stream, None)
+            elif token is not None and token[1] != "]":
+                raise ParseFailure("expected ',' or ']'", line_of(text, token[2]))
+        if token is None:
+            raise ParseFailure("unterminated array", line_of(text, len(text)))
+        return items, offset
+    raise ParseFailure(f"unexpected {raw!r}", line_of(text, offset))
+
+
+def walk(node: Node, key_path: str = "") -> Iterator[Value]:
+    """Every string value in the tree, with its key path (`Values.AzureWebJobsStorage`, `resources[0].name`)."""
+    stack: list[tuple[Node, str]] = [(node, key_path)]
+    while stack:
+        current, path = stack.pop()
+        if isinstance(current, JStr):
+            yield current.value(path)
+        elif isinstance(current, dict):
+            stack.extend((child, join_key(path, key)) for key, child in reversed(current.items()))
+        elif isinstance(current, list):
+            stack.extend((child, join_index(path, i)) for i, child in reversed(list(enumerate(current))))
+
+
+def extract(text: str) -> list[Value]:
+    return list(walk(parse(text)))

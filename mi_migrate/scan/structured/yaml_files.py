@@ -1,0 +1,186 @@
+"""YAML: Kubernetes manifests (Secret `data` decoded from base64), Helm values, CI pipelines, docker-compose.
+
+PyYAML's composer gives every scalar's decoded value and its start/end in the file; an aligner maps each decoded
+character back to the raw text (quotes, escapes, block indentation and line folding skipped). Two false-negative
+classes live here: a key wrapped over several lines of a block or folded scalar (scanned again with the line
+breaks removed, as a base64 or connection-string consumer would read it), and base64 Secret data.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterator
+
+import yaml
+
+from mi_migrate.scan.structured.values import ParseFailure, Value, join_index, join_key
+
+Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_YAML_ESCAPES = {
+    "0": "\0", "a": "\a", "b": "\b", "t": "\t", "\t": "\t", "n": "\n", "v": "\v", "f": "\f", "r": "\r",
+    "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\", "N": "\x85", "_": "\xa0", "L": "\u2028", "P": "\u2029",
+}
+_HEX_WIDTH = {"x": 2, "u": 4, "U": 8}
+
+
+def extract(text: str) -> list[Value]:
+    try:
+        documents = list(yaml.compose_all(text, Loader=Loader))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        problem = getattr(exc, "problem", None) or exc.__class__.__name__
+        raise ParseFailure(str(problem), mark.line + 1 if mark is not None else None) from None
+    except (RecursionError, ValueError) as exc:  # deep nesting; NUL in the stream
+        raise ParseFailure(str(exc) or "nesting too deep") from None
+    values: list[Value] = []
+    for document in documents:
+        if document is None:
+            continue
+        values.extend(walk(text, document))
+        if _is_secret(document):
+            values.extend(secret_data(text, document))
+    return values
+
+
+def walk(text: str, root: yaml.Node) -> Iterator[Value]:
+    """Every string scalar with its key path; an aliased node is visited once."""
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, str]] = [(root, "")]
+    while stack:
+        node, path = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            if isinstance(node.value, str) and node.tag.endswith(":str"):
+                yield from scalar_values(text, node, path)
+        elif isinstance(node, yaml.MappingNode):
+            for key, child in reversed(node.value):
+                name = key.value if isinstance(key, yaml.ScalarNode) else "?"
+                stack.append((child, join_key(path, str(name))))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((child, join_index(path, i)) for i, child in reversed(list(enumerate(node.value))))
+
+
+def scalar_values(text: str, node: yaml.ScalarNode, path: str) -> Iterator[Value]:
+    start, end = node.start_mark.index, node.end_mark.index
+    raw = text[start:end]
+    value: str = node.value
+    if len(value) < 8:
+        return
+    style = node.style or ""
+    offsets = align(raw, start, value, style)
+    if offsets is None:  # not aligned: report the whole scalar rather than a wrong column
+        yield Value(path, value, start, end, None, encoding="yaml")
+        return
+    first = offsets[0] if offsets else start
+    last = offsets[-1] + 1 if offsets else end
+    exact = bool(offsets) and offsets[-1] - offsets[0] == len(value) - 1  # the raw text itself: no map needed
+    yield Value(path, value, first, last, None if exact else offsets)
+    if "\n" in raw.rstrip("\n") and _wrapped(raw, style):
+        keep = [i for i, char in enumerate(value) if not char.isspace()]
+        joined = "".join(value[i] for i in keep)
+        yield Value(path, joined, first, last, [offsets[i] for i in keep], fields={"folding": "line breaks removed"})
+
+
+def _wrapped(raw: str, style: str) -> bool:
+    """A value wrapped over lines: one token per line, so whitespace only where the lines break."""
+    lines = raw.split("\n")[1:] if style in ("|", ">") else raw.strip("'\"").split("\n")
+    content = [line.strip() for line in lines if line.strip()]
+    return len(content) > 1 and all(" " not in line and "\t" not in line for line in content)
+
+
+def align(raw: str, base: int, value: str, style: str) -> list[int] | None:
+    """File offset of each decoded character, skipping what YAML removes (quotes, indentation, escapes, line
+    folding). None when the decoded value does not line up with the raw text."""
+    p = raw.index("\n") + 1 if style in ("|", ">") and "\n" in raw else 1 if style in ("'", '"') else 0
+    if raw.startswith(value, p) and (style != '"' or "\\" not in value) and (style != "'" or "'" not in value):
+        return list(range(base + p, base + p + len(value)))  # the raw text itself (most scalars): no walk
+    offsets: list[int] = []
+    i = 0
+    n = len(raw)
+    while i < len(value):
+        if p >= n:
+            return None
+        char, r = value[i], raw[p]
+        if style == '"' and r == "\\":
+            nxt = raw[p + 1 : p + 2]
+            if nxt in ("\n", "\r"):  # line continuation: no character, no folding
+                p += 2
+                while p < n and raw[p] in " \t\r\n":
+                    p += 1
+                continue
+            decoded, width = _escape(raw, p)
+            if decoded != char:
+                return None
+            offsets.append(base + p)
+            p += width
+            i += 1
+            continue
+        if style == "'" and r == "'" and raw[p + 1 : p + 2] == "'":
+            if char != "'":
+                return None
+            offsets.append(base + p)
+            p += 2
+            i += 1
+            continue
+        if r == char or (char in " \n" and r in "\r\n"):
+            offsets.append(base + p)
+            p += 1
+            i += 1
+        elif r in " \t\r\n":
+            p += 1
+        else:
+            return None
+    return offsets
+
+
+def _escape(raw: str, p: int) -> tuple[str, int]:
+    letter = raw[p + 1 : p + 2]
+    width = _HEX_WIDTH.get(letter)
+    if width:
+        digits = raw[p + 2 : p + 2 + width]
+        try:
+            return chr(int(digits, 16)), 2 + width
+        except (ValueError, OverflowError):
+            return "", 2
+    return _YAML_ESCAPES.get(letter, ""), 2
+
+
+def _is_secret(document: yaml.Node) -> bool:
+    if not isinstance(document, yaml.MappingNode):
+        return False
+    return any(
+        isinstance(k, yaml.ScalarNode) and k.value == "kind" and isinstance(v, yaml.ScalarNode) and v.value == "Secret"
+        for k, v in document.value
+    )
+
+
+def secret_data(text: str, document: yaml.MappingNode) -> Iterator[Value]:
+    """Kubernetes Secret `data`: each value base64-decoded; spans cover the encoded value."""
+    for key, child in document.value:
+        if not (isinstance(key, yaml.ScalarNode) and key.value == "data" and isinstance(child, yaml.MappingNode)):
+            continue
+        for name, item in child.value:
+            if not isinstance(item, yaml.ScalarNode) or not isinstance(name, yaml.ScalarNode):
+                continue
+            decoded = decode_base64(item.value)
+            if decoded is None:
+                continue
+            start, end = item.start_mark.index, item.end_mark.index
+            if item.style in ("'", '"'):
+                start, end = start + 1, end - 1
+            yield Value(join_key("data", str(name.value)), decoded, start, end, None, encoding="base64")
+
+
+def decode_base64(encoded: str) -> str | None:
+    """Text of a base64 value, or None when it is not base64 of UTF-8 text."""
+    compact = "".join(encoded.split())
+    if len(compact) < 8:
+        return None
+    try:
+        decoded = base64.b64decode(compact, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    return decoded if "\0" not in decoded else None

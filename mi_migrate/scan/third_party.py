@@ -1,0 +1,540 @@
+"""Non-Azure secrets from detect-secrets' own plugins, reported through the shared Finding model.
+
+detect-secrets is slow because it runs every plugin's regexes on every line. Here each plugin has a sound
+prefilter, a necessary condition read off its own regexes: literals any match contains (checked on the
+file's lower-cased bytes, then used to find candidate lines) and/or a run of n characters of the secret's
+alphabet (found with bytes.translate + find). The plugin's real `analyze_line` runs only on candidate lines,
+followed by detect-secrets' heuristic filters, so the results are the plugin's own.
+
+Azure credentials are mi-migrate's own business: AzureStorageKeyDetector is not run, and a third-party finding
+whose secret overlaps an Azure finding on the same line (or an Azure connection-string key slot) is dropped.
+The mapping from plugin class to rule id lives in the rules' `[plugins]` tables (rules/AZ30x-*.toml).
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import os
+import re
+import string
+from collections.abc import Container, Iterable, Sequence
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+from mi_migrate.core.finding import Finding, Kind, Span
+from mi_migrate.core.redact import redact, secret_hash
+from mi_migrate.core.rules import Rule, load_rules
+
+# Not run: Azure keys are found better by mi-migrate's rules; a public IP address is not a credential.
+EXCLUDED_PLUGINS = frozenset({"AzureStorageKeyDetector", "IPPublicDetector"})
+# Generic detectors: noisy, costly on huge lines, and the ones that also see Azure values.
+ENTROPY_PLUGINS = frozenset({"Base64HighEntropyString", "HexHighEntropyString"})
+GENERIC_PLUGINS = ENTROPY_PLUGINS | {"KeywordDetector"}
+SPECIFICITY = {
+    "BasicAuthDetector": 1,
+    "KeywordDetector": 2,
+    "Base64HighEntropyString": 3,
+    "HexHighEntropyString": 3,
+}
+MAX_GENERIC_LINE = 10_000  # minified bundles: only the precise detectors run on longer lines
+CONFIG_SUFFIXES = (".yaml", ".yml", ".eyaml", ".ini", ".cfg", ".cnf", ".conf", ".cf", ".properties", ".toml")
+# The value slots of Azure connection strings and SAS tokens: Azure rules own whatever sits there.
+AZURE_SLOT = re.compile(
+    r"(?i)\b(?:AccountKey|SharedAccessKey|SharedAccessSignature|sig)[ \t]*=[ \t]*[^;\"'\s&,]+"
+)
+
+
+@dataclass(frozen=True)
+class Prefilter:
+    """A necessary condition for a plugin match, derived from its regexes.
+
+    `literals`: one occurs in the line (lower-cased unless `case_sensitive`); `run`: the line holds at least n
+    consecutive characters of a class (the plugin's secret body); `also`: a further lower-case literal.
+    Candidate lines are found by `run` when given (rarer), else by the literals.
+    """
+
+    literals: tuple[str, ...] = ()
+    run: tuple[str, int] | None = None
+    also: str | None = None
+    case_sensitive: bool = False
+    # A value-shaped necessary condition for a whole file (bytes regex, hyperscan and `re` syntax alike), found by
+    # the candidate pass (mi_migrate.candidates); `anchor_skips_config`: not applied to config files, whose
+    # unquoted values _variants() quotes before the plugin sees them.
+    anchor: bytes | None = None
+    anchor_skips_config: bool = False
+
+
+SECRET_WORDS = ("key", "pass", "pwd", "secret", "token", "auth", "credential", "private", "signature")
+
+# Pieces of the anchors below. The plugins run Python `str` regexes on one line at a time: `\s` may be any
+# Unicode space and `\w` any Unicode letter, so in bytes those classes take every byte >= 0x80 too (wider is
+# safe: an anchor may say yes too often, never no too often). Case-insensitive plugins get `(?i)` anchors.
+_WS = rb"[\t\x0b\x0c\r \x1c-\x1f\x80-\xff]*"
+_W = rb"[A-Za-z0-9_\x80-\xff]"
+_DENY = (rb"(?:api_?key|auth_?key|service_?key|account_?key|db_?key|database_?key|priv_?key|private_?key"
+         rb"|client_?key|db_?pass|database_?pass|key_?pass|password|passwd|pwd|secret|contrase(?:\xc3[\xb1\x91]|n)a)")
+# detect-secrets' build_assignment_regex: keyword, optional quote and bracket, spaces, an assignment, spaces,
+# an optional quote, then the secret
+_ASSIGN = rb"['\"]?\]? *(?:=|:|:=|=>| +|::) *['\"]?"
+_ASSIGN_KEYWORD = rb"(?:key|pwd|pw|password|pass|token)" + _ASSIGN
+
+
+def _secret_word_line(value: bytes) -> bytes:
+    """A line holding a secret word and `value`, in either order (the entropy plugins' keyword adjacency)."""
+    words = rb"(?:" + b"|".join(w.encode() for w in SECRET_WORDS) + rb")"
+    words = rb"(?i:" + words + rb")"
+    return words + rb"[^\n]*(?:" + value + rb")|(?:" + value + rb")[^\n]*" + words
+
+
+def _quoted_run(chars: bytes, n: int) -> bytes:
+    return rb'"' + chars + rb"{%d,}\"|'" % n + chars + rb"{%d,}'" % n
+
+RUN_CLASSES = {
+    "word": string.ascii_letters + string.digits + "_-",
+    "b64": string.ascii_letters + string.digits + "+/-_=",
+    "hex": string.hexdigits,
+    "alnum": string.ascii_letters + string.digits,
+    "lowdigit": string.ascii_lowercase + string.digits,
+}
+# Derived from each plugin's regexes in detect-secrets 1.5.0; a plugin not listed here runs on every line.
+PREFILTERS: dict[str, Prefilter] = {
+    "AWSKeyDetector": Prefilter(
+        ("akia", "asia", "abia", "acca", "a3t", "aws"),
+        anchor=rb"(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}|(?i:aws)[^\n]*['\"][0-9a-zA-Z/+]{40}['\"]"),
+    "ArtifactoryDetector": Prefilter(
+        ("AKC", "AP"), case_sensitive=True, anchor=rb"AKC[a-zA-Z0-9]{10}|AP[0-9A-F][a-zA-Z0-9]{8}"),
+    "BasicAuthDetector": Prefilter(("://",), also="@", anchor=rb"://[^{}\s]+:[^{}\s]+@"),
+    "CloudantDetector": Prefilter(  # 64 hex digits or 24 letters: both alnum runs
+        ("cl",), ("alnum", 24),
+        anchor=rb"(?i:(?:cl|clou|cloudant)[_-]?(?:api)?" + _ASSIGN_KEYWORD + rb"(?:[0-9a-f]{64}|[a-z]{24})"
+        rb"|https?://[\w\-]+:(?:[0-9a-f]{64}|[a-z]{24})@)"),
+    "DiscordBotTokenDetector": Prefilter(
+        run=("word", 27), anchor=rb"[MNO][a-zA-Z0-9_-]{23,25}\.[a-zA-Z0-9_-]{6}\.[a-zA-Z0-9_-]{27}"),
+    "GitHubTokenDetector": Prefilter(("ghp_", "gho_", "ghu_", "ghs_", "ghr_")),
+    "GitLabTokenDetector": Prefilter(
+        (
+            "glpat-",
+            "gldt-",
+            "glft-",
+            "glsoat-",
+            "glrt-",
+            "gr1348941",
+            "glcbt-",
+            "glimt-",
+            "glptt-",
+            "glagent-",
+            "gloas-",
+        )
+    ),
+    "IbmCloudIamDetector": Prefilter(
+        ("key", "pwd", "pass", "token"), ("word", 44), anchor=rb"(?i:" + _ASSIGN_KEYWORD + rb"[a-zA-Z0-9_\-]{44})"),
+    "IbmCosHmacDetector": Prefilter(
+        ("secret",), ("hex", 48), anchor=rb"(?i:secret[-_]?(?:access)?[-_]?key" + _ASSIGN + rb"[a-f0-9]{48})"),
+    "JwtTokenDetector": Prefilter(("eyj",)),
+    "KeywordDetector": Prefilter(
+        ("key", "pass", "pwd", "secret", "contrase"),  # every DENYLIST word holds one
+        # a DENYLIST word then an assignment, a comparison, a call or (within 50 characters) a quote; or a
+        # quoted value compared with one: the shapes of the plugin's regexes (keyword.py)
+        anchor=rb"(?i:" + _DENY + _W + rb"*(?:[\]'\"]{0,2}" + _WS + rb"[:=!(>\[]|[^\n]assign\(|[^\s]{0,50}"
+        + _WS + rb"['\"`])|['\"`]" + _WS + rb"[!=]{2,3}" + _WS + _W + rb"*" + _DENY + rb")"),
+    "MailchimpDetector": Prefilter(("-us",), anchor=rb"[0-9a-z]{32}-us[0-9]"),
+    "NpmDetector": Prefilter(("_authtoken",)),
+    "OpenAIDetector": Prefilter(("t3blbkfj",)),
+    "PrivateKeyDetector": Prefilter(("private key", "putty-user-key-file-2")),
+    "PypiTokenDetector": Prefilter(("pypi-age",)),
+    "SendGridDetector": Prefilter(("sg.",)),
+    "SlackDetector": Prefilter(("xox", "hooks.slack.com")),
+    "SoftlayerDetector": Prefilter(
+        ("sl",), ("alnum", 64),
+        anchor=rb"(?i:(?:softlayer|sl)[_-]?(?:api)?" + _ASSIGN_KEYWORD + rb"[a-z0-9]{64}"
+        rb"|api.softlayer.com/soap/v3)"),
+    "SquareOAuthDetector": Prefilter(("sq0csp-",)),
+    "StripeDetector": Prefilter(("k_live_",)),
+    "TelegramBotTokenDetector": Prefilter(run=("word", 35), anchor=rb"[0-9]{8,10}:[0-9A-Za-z_-]{35}"),
+    "TwilioKeyDetector": Prefilter(
+        ("AC", "SK"), ("lowdigit", 32), case_sensitive=True, anchor=rb"(?:AC|SK)[a-z0-9]{32}"),
+    # Shannon entropy of n characters is at most log2(n): > 4.5 needs n >= 23, > 3.0 needs n >= 9.
+    # Entropy alone flags every hash, id and data URI (detect-secrets reports 139,663 of them on the benchmark
+    # corpus); mi-migrate only reports keyword-adjacent high-entropy strings: a secret word on the same line.
+    # Outside config files both look only at quoted strings of their alphabet (`(['"])([charset]+)\1`).
+    "Base64HighEntropyString": Prefilter(
+        SECRET_WORDS, ("b64", 23), anchor=_secret_word_line(_quoted_run(rb"[A-Za-z0-9+/=_\-]", 23)),
+        anchor_skips_config=True),
+    "HexHighEntropyString": Prefilter(
+        SECRET_WORDS, ("hex", 9), anchor=_secret_word_line(_quoted_run(rb"[0-9a-fA-F]", 9)),
+        anchor_skips_config=True),
+}
+CONFIG_LINE = re.compile(r"^(\s*[^\s:=#;\"']+\s*[:=]\s*)([^\s\"'#][^\"']*?)\s*$")
+
+
+@dataclass(frozen=True)
+class Detector:
+    plugin: Any  # a detect-secrets plugin instance
+    name: str
+    rule: Rule
+    pre: Prefilter
+    file_literals: tuple[bytes, ...]  # lower-case: one must occur in the file's lower-cased bytes
+    file_regex: re.Pattern[bytes] | None  # the same as one search when the literals share a prefix
+    line_gate: re.Pattern[str] | None = None  # KeywordDetector: its DENYLIST words, on the lower-cased line
+    context: re.Pattern[str] | None = None  # the rule's [plugins.context]: must occur on the line, outside the secret
+
+    @property
+    def anchored(self) -> bool:
+        return self.pre.anchor is not None
+
+    def wants(self, lower: bytes) -> bool:
+        if self.file_regex is not None:
+            return self.file_regex.search(lower) is not None
+        return not self.file_literals or any(lit in lower for lit in self.file_literals)
+
+
+@functools.cache
+def _detectors() -> tuple[Detector, ...]:
+    """Every detect-secrets plugin we run, with its prefilter and rule; built once per process."""
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+    from detect_secrets.plugins import keyword
+
+    by_plugin: dict[str, Rule] = {}
+    contexts: dict[str, re.Pattern[str]] = {}
+    fallback: Rule | None = None
+    for rule in load_rules():
+        for name in rule.plugins.get("detect_secrets", ()):
+            by_plugin[name] = rule
+        for name, regex in rule.plugins.get("context", {}).items():
+            contexts[name] = re.compile(regex)
+        if rule.plugins.get("fallback"):
+            fallback = rule
+    detectors = []
+    for cls in sorted(get_mapping_from_secret_type_to_class().values(), key=lambda c: c.__name__):
+        name = cls.__name__
+        rule = by_plugin.get(name, fallback)
+        if name in EXCLUDED_PLUGINS or rule is None:
+            continue
+        pre = PREFILTERS.get(name, Prefilter())
+        literals = tuple(lit.lower().encode() for lit in pre.literals)
+        # re factors a common prefix out of an alternation and then searches for it fast: one pass, not n
+        shared = len(literals) > 1 and len({lit[:1] for lit in literals}) == 1
+        regex = re.compile(b"|".join(map(re.escape, literals))) if shared else None
+        gate = re.compile("|".join(keyword.DENYLIST)) if name == "KeywordDetector" else None
+        detectors.append(Detector(cls(), name, rule, pre, literals, regex, gate, contexts.get(name)))
+    return tuple(detectors)
+
+
+@functools.cache
+def _run_table(cls: str) -> bytes:
+    """bytes.translate table: the class's characters become 1, everything else 0."""
+    return bytes(1 if chr(i) in RUN_CLASSES[cls] else 0 for i in range(256))
+
+
+def is_config_file(rel_path: str) -> bool:
+    """Files whose `key = value` lines detect-secrets' transformers would treat as quoted strings."""
+    base = os.path.basename(rel_path).lower()
+    return base.endswith(CONFIG_SUFFIXES) or base.startswith(".env") or base.endswith(".env")
+
+
+def _skip_file(rel_path: str) -> bool:
+    from detect_secrets.filters.heuristic import is_lock_file, is_swagger_file
+
+    return is_lock_file(rel_path) or is_swagger_file(rel_path)
+
+
+def _candidate_starts(text: str, lowered: str, ascii_text: bytes, pre: Prefilter) -> set[int]:
+    """Offsets of the starts of lines where the prefilter's run or literals occur."""
+    starts: set[int] = set()
+
+    def line_end(offset: int) -> int:
+        starts.add(text.rfind("\n", 0, offset) + 1)
+        end = text.find("\n", offset)
+        return len(text) if end == -1 else end + 1
+
+    if pre.run:
+        cls, n = pre.run
+        mapped, needle = ascii_text.translate(_run_table(cls)), b"\1" * n
+        pos = mapped.find(needle)
+        while pos != -1:
+            pos = mapped.find(needle, line_end(pos))
+        return starts
+    haystack = text if pre.case_sensitive else lowered
+    for literal in pre.literals:
+        pos = haystack.find(literal)
+        while pos != -1:
+            pos = haystack.find(literal, line_end(pos))
+    return starts
+
+
+def scan(rel_path: str, text: str, lower: bytes, rules: Sequence[Rule] | None = None,
+         present: Container[str] | None = None) -> list[Finding]:
+    """Third-party secrets in one file; `rules` (the active rules) limits which AZ3xx rules report. `present`:
+    the plugins whose file prefilter already passed (mi_migrate.candidates); then `lower` is not read."""
+    if _skip_file(rel_path):
+        return []
+    wanted = None if rules is None else {r.id for r in rules}
+    active = [det for det in _detectors() if (wanted is None or det.rule.id in wanted)
+              and (det.wants(lower) if present is None else det.name in present)]
+    if not active:
+        return []
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a few characters change length when lower-cased: keep offsets aligned
+        lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    # One byte per character, so run offsets are text offsets; non-ASCII never belongs to a run class.
+    ascii_text = text.encode("ascii", "replace")
+    config = is_config_file(rel_path)
+    per_line: dict[int, list[Detector]] = {}
+    for det in active:
+        for start in _candidate_starts(text, lowered, ascii_text, det.pre):
+            per_line.setdefault(start, []).append(det)
+    if not per_line:
+        return []
+    findings: list[Finding] = []
+    line_no, counted_to = 1, 0
+    for start in sorted(per_line):
+        line_no += text.count("\n", counted_to, start)
+        counted_to = start
+        end = text.find("\n", start)
+        line = text[start : len(text) if end == -1 else end]
+        findings.extend(_scan_line(rel_path, text, start, line_no, line, per_line[start], config))
+    return findings
+
+
+def _scan_line(
+    rel_path: str, text: str, start: int, line_no: int, raw: str, dets: list[Detector], config: bool
+) -> list[Finding]:
+    from detect_secrets.filters.allowlist import is_line_allowlisted
+
+    line = raw.rstrip()
+    lowered = line.lower()
+    hits: list[tuple[Detector, str, int]] = []
+    for det in dets:
+        pre = det.pre
+        if pre.also and pre.also not in lowered:
+            continue
+        if pre.literals and not any(lit in (line if pre.case_sensitive else lowered) for lit in pre.literals):
+            continue
+        if det.line_gate is not None and not det.line_gate.search(lowered):
+            continue
+        if det.name in GENERIC_PLUGINS and len(line) > MAX_GENERIC_LINE:
+            continue
+        if det.name in ENTROPY_PLUGINS and not config and '"' not in line and "'" not in line:
+            continue  # outside config files the entropy plugins only look at quoted strings
+        if det.name in ENTROPY_PLUGINS and not _keyword_adjacent(lowered):
+            continue
+        for variant in _variants(line, det.name, config):
+            found = _analyze(det, rel_path, variant, line_no)
+            for tries in range(MAX_RETRIES + 1):
+                dropped = []
+                for potential in found:
+                    secret = potential.secret_value
+                    column = line.find(secret) if secret else -1
+                    if secret and column >= 0 and not _filtered(secret, line, det, column):
+                        hits.append((det, secret, column))
+                    elif secret and secret in variant:
+                        dropped.append(secret)
+                # a plugin may report one value per line: hide the values just dropped (a hash, a label) and
+                # ask again, so `{"hashed_secret": "…", "db_password": "…"}` still yields the password
+                if not dropped or tries == MAX_RETRIES:
+                    break
+                for secret in dropped:
+                    variant = variant.replace(secret, "\0" * len(secret))
+                found = [f for f in _analyze(det, rel_path, variant, line_no) if f.secret_value not in dropped]
+            if found or hits:
+                break
+    if not hits:
+        return []
+    previous = text[text.rfind("\n", 0, start - 1) + 1 : start - 1].rstrip() if start else ""
+    if ("pragma" in lowered or "pragma" in previous.lower()) and is_line_allowlisted(
+        rel_path, line, SimpleNamespace(previous_line=previous)
+    ):
+        return []
+    covered = _azure_spans(rel_path, text, start, line)
+    out = []
+    # The most specific detector wins a value: format-based ones, then credentials in URLs, keywords, entropy.
+    for det, secret, column in sorted(hits, key=lambda hit: SPECIFICITY.get(hit[0].name, 0)):
+        if any(column < b and a < column + len(secret) for a, b in covered):
+            continue
+        covered.append((column, column + len(secret)))
+        out.append(_finding(rel_path, line_no, det, secret, column))
+    return out
+
+
+MAX_RETRIES = 3
+
+
+def _analyze(det: Detector, rel_path: str, line: str, line_no: int) -> list[Any]:
+    return list(det.plugin.analyze_line(filename=rel_path, line=line, line_number=line_no))
+
+
+_LONG_RUN = re.compile(r"[a-z0-9+/=]{16,}")
+_SRI = re.compile(r"integrity|\bsha(?:256|384|512)-")
+
+
+def _keyword_adjacent(lowered: str) -> bool:
+    """A secret word outside the long runs themselves (base64 spells "key" by chance), and no SRI hash."""
+    if _SRI.search(lowered):
+        return False
+    words = _LONG_RUN.sub(" ", lowered)
+    return any(word in words for word in SECRET_WORDS)
+
+
+def _variants(line: str, name: str, config: bool) -> Iterable[str]:
+    """The line; in config files `key = "value"` for an unquoted value, as detect-secrets' transformers do."""
+    yield line
+    if config and name in GENERIC_PLUGINS and (m := CONFIG_LINE.match(line)):
+        yield f'{m.group(1)}"{m.group(2)}"'
+
+
+def _filtered(secret: str, line: str, det: Detector, column: int = -1) -> bool:
+    """detect-secrets' default heuristic filters that apply to one secret on one line, and mi-migrate's own.
+
+    is_indirect_reference (`password = get_password()`) is meant for keyword matches; detect-secrets applies
+    it to every plugin, which hides `boto3.client(..., aws_access_key_id="AKIA…")`: here only keywords use it.
+    """
+    from detect_secrets.filters import heuristic
+
+    column = line.find(secret) if column < 0 else column
+    if det.context is not None and not det.context.search(line[:column] + " " + line[column + len(secret) :]):
+        return True
+    return (
+        heuristic.is_sequential_string(secret)
+        or heuristic.is_potential_uuid(secret)
+        or heuristic.is_likely_id_string(secret, line, det.plugin)
+        or heuristic.is_templated_secret(secret)
+        or heuristic.is_prefixed_with_dollar_sign(secret)
+        or heuristic.is_not_alphanumeric_string(secret)
+        or (det.name == "KeywordDetector" and heuristic.is_indirect_reference(line))
+        or is_hash_value(secret, line[:column])
+        or (det.name == "BasicAuthDetector" and _is_label(secret))
+        or (det.name == "KeywordDetector" and _looks_like_a_name(secret, line))
+    )
+
+
+# A value under one of these keys is a digest when it has a digest's shape (`"hashed_secret": "<sha1>"`,
+# `"integrity": "sha512-…"`, tsbuildinfo `"signature"`/`"version"`, poetry/Pipfile `sha256:` hashes).
+_HASH_KEY = re.compile(
+    r"(?i)(?:hash(?:ed)?(?:_?(?:secret|password|key|token|value))?|hashes|integrity|checksum|"
+    r"sha(?:-?(?:1|224|256|384|512))?|md5|etag|fingerprint|resolved)$"
+)
+_HEX_HASH_KEY = re.compile(r"(?i)^(?:signature|version|digest)$")  # the whole key; hex digests only (tsbuildinfo)
+_KEY_BEFORE = re.compile(r"""([A-Za-z0-9_.\-]+)["']?\s*[:=]\s*\[?\s*["']?$""")
+_DIGEST_PREFIX = re.compile(r"(?i)(?:sha(?:1|224|256|384|512)|md5)[-:]$|#$")
+_HEX_DIGEST_LENGTHS = frozenset({32, 40, 56, 64, 96, 128})
+_DIGEST_BYTES = frozenset({16, 20, 28, 32, 48, 64})
+
+
+def is_hash_value(secret: str, before: str) -> bool:
+    """A digest rather than a secret: digest-shaped, and prefixed `sha256:`/`sha512-` or held by a hash key."""
+    value = secret.strip()
+    hex_digest = re.fullmatch(r"[0-9a-fA-F]+", value) is not None and len(value) in _HEX_DIGEST_LENGTHS
+    if hex_digest:
+        shaped = True
+    else:
+        body = value.split("-", 1)[1] if re.match(r"(?i)sha\d+-", value) else value
+        try:
+            shaped = len(base64.b64decode(body, validate=True)) in _DIGEST_BYTES
+        except (ValueError, TypeError):
+            shaped = False
+    if not shaped:
+        return False
+    if _DIGEST_PREFIX.search(before) or re.match(r"(?i)sha\d+[-:]", value):
+        return True
+    key = _KEY_BEFORE.search(before)
+    if key is None:
+        return False
+    name = key.group(1)
+    return _HASH_KEY.search(name) is not None or (hex_digest and _HEX_HASH_KEY.search(name) is not None)
+
+
+# Words that make a value a placeholder or a label rather than a secret ("my-secret", "pass", "api_key").
+_LABEL_WORDS = re.compile(r"(?i)secret|passw|passwd|\bpwd|\bpass\b|\bkey\b|token|\buser\b|example|changeme")
+# Settings whose value is an identifier, a hash or a path, never a credential ("secret_hash", "password_file").
+_LABEL_SLOT = re.compile(
+    r"(?i)(?:secret|password|passwd|pwd|key|token)[_\-]?(?:hash|digest|fingerprint|id|ids|name|file|path|url|uri|"
+    r"type|kind|env|var|field|length|len|ref|header|prefix)\b"
+)
+# `mykey123`, `test_secret`, `fake-password-2`: a placeholder word, a secret word and at most a counter.
+_DUMMY = re.compile(
+    r"(?i)(?:my|test|fake|dummy|sample|example|mock|some|your)[_\-]?(?:api[_\-]?)?"
+    r"(?:key|secret|pass(?:word)?|pwd|token|value)[_\-]?\d{0,4}"
+)
+_DUMMY_TEXT = re.compile(rb"(?i)test|fake|dummy|example|sample|mock|placeholder|not[_\- ]?real|changeme")
+
+
+def _is_label(secret: str) -> bool:
+    """Placeholders and label words in a password slot (`user:password@`, `<password>`, `example`)."""
+    from mi_migrate.scan.validators.placeholders import is_placeholder
+
+    return is_placeholder(secret) or bool(_LABEL_WORDS.search(secret))
+
+
+def _looks_like_a_name(secret: str, line: str) -> bool:
+    """Keyword matches on labels: enum values, setting names, prose and placeholders (`SECRET = "secret"`)."""
+    if _is_label(secret) or _LABEL_SLOT.search(line) or _DUMMY.fullmatch(secret):
+        return True
+    if re.fullmatch(r"[A-Za-z]+(?: [A-Za-z]+)+", secret) and secret == secret.lower():
+        return True  # prose: "from app settings"
+    if _encodes_dummy_text(secret):
+        return True  # base64 of "test-account-key": a test fixture that says what it is
+    # prose and identifiers: `Finding.fingerprint`, `third-party-secret`, `key)` are not credentials
+    return bool(re.fullmatch(r"[A-Za-z_][A-Za-z_.\-]*\)?", secret)) and not any(ch.isdigit() for ch in secret)
+
+
+def _encodes_dummy_text(secret: str) -> bool:
+    """Base64 whose bytes are printable text naming itself a test value (real keys decode to random bytes)."""
+    if len(secret) < 8 or len(secret) % 4:
+        return False
+    try:
+        data = base64.b64decode(secret, validate=True)
+    except (ValueError, TypeError):
+        return False
+    return all(32 <= b < 127 for b in data) and _DUMMY_TEXT.search(data) is not None
+
+
+@functools.cache
+def _azure_rules() -> tuple[Rule, ...]:
+    return tuple(r for r in load_rules() if r.patterns and r.kind is not Kind.THIRD_PARTY_SECRET)
+
+
+def _azure_spans(rel_path: str, text: str, start: int, line: str) -> list[tuple[int, int]]:
+    """Column ranges (0-based, end exclusive) on this line that Azure rules own: findings and key slots."""
+    from mi_migrate.scan import engine
+
+    spans = [m.span() for m in AZURE_SLOT.finditer(line)]
+    rules = engine.rules_for(line.lower().encode("utf-8", "replace"), _azure_rules())
+    if not rules:
+        return spans
+    # Azure validators may look at nearby lines for context: scan a small window around this line.
+    before = start
+    for _ in range(3):
+        before = text.rfind("\n", 0, max(before - 1, 0)) + 1 if before else 0
+    after = start
+    for _ in range(4):
+        nxt = text.find("\n", after)
+        after = len(text) if nxt == -1 else nxt + 1
+    window = text[before:after]
+    target = text.count("\n", before, start) + 1
+    for finding in engine.scan_text(rel_path, window, rules):
+        span = finding.span
+        if span.line <= target <= span.end_line:
+            first = span.column - 1 if span.line == target else 0
+            last = span.end_column - 1 if span.end_line == target else len(line)
+            spans.append((first, last))
+    return spans
+
+
+def _finding(rel_path: str, line_no: int, det: Detector, secret: str, column: int) -> Finding:
+    rule = det.rule
+    secret_type = det.plugin.secret_type
+    return Finding(
+        rule_id=rule.id,
+        rule_name=rule.name,
+        path=rel_path,
+        span=Span(line_no, column + 1, line_no, column + 1 + len(secret)),
+        severity=rule.severity,
+        kind=rule.kind,
+        service=rule.service,
+        message=f"{rule.title}: {secret_type}",
+        evidence=redact(secret),
+        secret_hash=secret_hash(secret),
+        fields={"detector": secret_type, "plugin": det.name},
+    )
