@@ -13,6 +13,11 @@ from dataclasses import dataclass
 
 HEREDOC = re.compile(r"<<-?[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*\r?\n")
 QUOTE = {"hcl": '"', "bicep": "'", "json": '"'}
+# The characters _scan() acts on, per syntax: everything between them is skipped in one regex search.
+_IN_STRING = {syntax: re.compile("[\\\\" + re.escape(q) + ("" if syntax == "json" else "\n$%") + "]")
+              for syntax, q in QUOTE.items()}
+_OUTSIDE = {syntax: re.compile("[" + re.escape(q) + "{}\\[\\]/" + ("#<" if syntax == "hcl" else "") + "]")
+            for syntax, q in QUOTE.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +89,12 @@ def _scan(text: str, syntax: str) -> tuple[str, list[Block]]:
     comments: list[tuple[int, int]] = []
     depth = 0
     i, n = 0, len(text)
+    in_string, outside = _IN_STRING[syntax].search, _OUTSIDE[syntax].search
     while i < n:
+        found = (in_string if stack and stack[-1][0] == "str" else outside)(text, i)
+        if found is None:
+            break
+        i = found.start()
         c = text[i]
         if stack and stack[-1][0] == "str":
             if c == "\\":
