@@ -48,6 +48,30 @@ def _write(text: str, output: Path | None) -> None:
     tmp.replace(output)
 
 
+def _write_streamed(produce: Callable[[Callable[[str], object]], None], output: Path | None) -> None:
+    """`_write` for a renderer that writes piece by piece (`produce(write)`): the document is never held whole.
+
+    Standard output gets UTF-8 bytes (surrogate escapes back as the original bytes); a file is written beside its
+    target and renamed into place only once complete, so a failure leaves the old file as it was."""
+    if output is None:
+        binary = getattr(sys.stdout, "buffer", None)
+        if binary is None:  # no byte stream under stdout (an embedding replaced it): write text
+            produce(lambda text: click.echo(text, nl=False))
+            return
+        sys.stdout.flush()
+        produce(lambda text: binary.write(text.encode("utf-8", "surrogateescape")))
+        binary.flush()
+        return
+    tmp = output.with_name(output.name + ".tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8", errors="surrogateescape") as handle:
+            produce(handle.write)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    tmp.replace(output)
+
+
 def _scan_selection(command: Callable[..., None]) -> Callable[..., None]:
     """The options `scan` and `baseline` share: which configuration, rules and files, and how many workers."""
     for option in reversed((
@@ -118,7 +142,11 @@ def scan(paths: tuple[str, ...], fmt: str, output: Path | None, fail_on: str | N
         result = api.run_scan(options)
         color = fmt == "text" and output is None and sys.stdout.isatty()
         context = output_mod.context_for(result.root) if fmt in output_mod.CI_FORMATS else None
-        _write(output_mod.render(fmt, result, rule_by_id(), color=color, context=context), output)
+        if fmt in output_mod.STREAMED:  # one finding at a time: a large result is never one string
+            _write_streamed(lambda write: output_mod.stream(fmt, result, rule_by_id(), write, context=context),
+                            output)
+        else:
+            _write(output_mod.render(fmt, result, rule_by_id(), color=color, context=context), output)
         fail_on = fail_on or result.config.fail_on or "error"
     except (OSError, ValueError) as exc:
         _fail(exc, debug)

@@ -1,23 +1,29 @@
 """Pure renderers: (ScanResult, rules) → str. One module per format; none reads files or config.
 
-Every format is documented in docs/output-formats.md; change that page when a shape changes.
+JSON and SARIF also stream (`stream`): the envelope, then one finding at a time, so a large result is never held
+as one document; `render` is the same text joined. Every format is documented in docs/output-formats.md; change
+that page when a shape changes.
 """
 
 from __future__ import annotations
 
+import io
+import json as _json  # not `json`: importing the submodule output.json rebinds that name here
 import os
 import posixpath
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from mi_migrate.finding import Finding, Severity
 from mi_migrate.rules import Rule
 from mi_migrate.scan import ScanResult
 
 FORMATS = ("text", "json", "sarif", "github", "azure", "gitlab")
+STREAMED = ("json", "sarif")  # formats `stream` writes piece by piece
 CI_FORMATS = ("sarif", "github", "azure", "gitlab")  # consumers that resolve paths against the repository root
 # Where each rule's documentation lives: docs/rules.md, one heading per rule (anchors from mi_migrate.ruledocs).
 DOCS_BASE_URL = "https://github.com/mi-migrate/mi-migrate/blob/main/docs/"
@@ -88,14 +94,10 @@ def render(fmt: str, result: ScanResult, rules: dict[str, Rule], *, color: bool 
         from mi_migrate.output.text import render as text_render
 
         return text_render(result, rules, color=color)
-    if fmt == "json":
-        from mi_migrate.output.json import render as json_render
-
-        return json_render(result, rules)
-    if fmt == "sarif":
-        from mi_migrate.output.sarif import render as sarif_render
-
-        return sarif_render(result, rules, ctx)
+    if fmt in STREAMED:
+        out = io.StringIO()
+        stream(fmt, result, rules, out.write, context=ctx)
+        return out.getvalue()
     if fmt == "github":
         from mi_migrate.output.github import render as github_render
 
@@ -109,6 +111,81 @@ def render(fmt: str, result: ScanResult, rules: dict[str, Rule], *, color: bool 
 
         return gitlab_render(result, rules, ctx)
     raise ValueError(f"unknown format {fmt!r} (expected one of {', '.join(FORMATS)})")
+
+
+def stream(fmt: str, result: ScanResult, rules: dict[str, Rule], write: Callable[[str], object], *,
+           context: RenderContext | None = None) -> None:
+    """Write `fmt` (one of STREAMED) through `write`, one finding at a time; the text equals `render`'s."""
+    ctx = context if context is not None else RenderContext(scan_root=result.root)
+    if fmt == "json":
+        from mi_migrate.output.json import stream as json_stream
+
+        json_stream(result, rules, write)
+    elif fmt == "sarif":
+        from mi_migrate.output.sarif import stream as sarif_stream
+
+        sarif_stream(result, rules, write, ctx)
+    else:
+        raise ValueError(f"format {fmt!r} is not streamed (streamed: {', '.join(STREAMED)})")
+
+
+class Items:
+    """A JSON array whose items are produced one at a time (an iterable of JSON values), for `dump`."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: Iterable[Any]) -> None:
+        self.items = items
+
+
+def materialize(value: Any) -> Any:
+    """`value` with every Items made a list: the document `dump` writes, as one object."""
+    if isinstance(value, Items):
+        return [materialize(item) for item in value.items]
+    if isinstance(value, dict):
+        return {key: materialize(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [materialize(item) for item in value]
+    return value
+
+
+def _lazy(value: Any) -> bool:
+    if isinstance(value, Items):
+        return True
+    if isinstance(value, dict):
+        return any(_lazy(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_lazy(item) for item in value)
+    return False
+
+
+def dump(value: Any, write: Callable[[str], object], indent: int = 2) -> None:
+    """Write `value` as `json.dumps(materialize(value), indent=indent, ensure_ascii=False) + "\n"`, byte for byte,
+    without building it: containers on the way to an Items are opened by hand, each item is one json.dumps."""
+    _dump(value, write, indent, 0)
+    write("\n")
+
+
+def _dump(value: Any, write: Callable[[str], object], indent: int, level: int) -> None:
+    if not _lazy(value):
+        text = _json.dumps(value, indent=indent, ensure_ascii=False)
+        write(text.replace("\n", "\n" + " " * (indent * level)) if level else text)  # JSON strings hold no raw \n
+        return
+    inner = "\n" + " " * (indent * (level + 1))
+    if isinstance(value, dict):
+        opening, closing = "{", "}"
+        pairs: Iterable[tuple[str | None, Any]] = value.items()
+    else:
+        opening, closing = "[", "]"
+        pairs = ((None, item) for item in (value.items if isinstance(value, Items) else value))
+    empty = True
+    for key, item in pairs:
+        write((opening if empty else ",") + inner)
+        if key is not None:
+            write(_json.dumps(key, ensure_ascii=False) + ": ")
+        _dump(item, write, indent, level + 1)
+        empty = False
+    write(opening + closing if empty else "\n" + " " * (indent * level) + closing)
 
 
 def help_uri(rule: Rule | None) -> str:
