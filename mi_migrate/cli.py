@@ -80,7 +80,8 @@ def _scan_selection(command: Callable[..., None]) -> Callable[..., None]:
         click.option("--select", multiple=True, help="Only these rule ids or prefixes (repeatable)."),
         click.option("--ignore", multiple=True, help="Skip these rule ids or prefixes (repeatable)."),
         click.option("--max-file-size", type=int, help="Skip files larger than this many bytes (default 2 MiB)."),
-        click.option("--jobs", type=int, default=0, help="Worker processes (default: one per CPU)."),
+        click.option("--jobs", type=click.IntRange(min=0), default=0, show_default=False,
+                     help="Worker processes (default or 0: one per CPU; 1: none, scan in this process)."),
         click.option("--no-third-party", is_flag=True,
                      help="Do not run detect-secrets' detectors for non-Azure secrets."),
     )):
