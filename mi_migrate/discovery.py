@@ -374,7 +374,7 @@ def _walk_native(walk: _Walk, directory: str) -> None:
     specs: dict[str, list[tuple[str, pathspec.GitIgnoreSpec]]] = {}
     skip = "\0"  # entries under this prefix belong to a pruned directory or a nested repository
     for _key, path, reason in entries:
-        if path.startswith(skip):
+        if (path + os.sep).startswith(skip):  # the directory's own read error included
             continue
         if reason is not None:
             if reason != "vanished":

@@ -218,6 +218,8 @@ def test_unreadable_directory_is_a_note(plain: Path, monkeypatch: pytest.MonkeyP
     assert not any(rel.startswith("deep/") for _, rel in files)
     assert [(n.path, n.message) for n in notes] == [
         ("deep", "skipped directory: cannot read (Permission denied)")]
+    for excluded in ("deep/", "/deep/"):  # pruned by the crate itself, and after it yields the directory
+        assert discovery.collect([plain], Config(root=plain, exclude=(excluded,)))[1] == []
 
 
 class FailingNative:
