@@ -16,6 +16,7 @@ import click
 from mi_migrate import __version__
 
 FAIL_ON = ("error", "warning", "note", "never")
+STDOUT_BLOCK = 1 << 20  # streamed output reaches stdout in blocks of this many bytes
 
 
 class Failure(click.ClickException):
@@ -51,16 +52,35 @@ def _write(text: str, output: Path | None) -> None:
 def _write_streamed(produce: Callable[[Callable[[str], object]], None], output: Path | None) -> None:
     """`_write` for a renderer that writes piece by piece (`produce(write)`): the document is never held whole.
 
-    Standard output gets UTF-8 bytes (surrogate escapes back as the original bytes); a file is written beside its
-    target and renamed into place only once complete, so a failure leaves the old file as it was."""
+    Standard output gets UTF-8 bytes (surrogate escapes back as the original bytes) in blocks of STDOUT_BLOCK, so
+    a failure while rendering a document smaller than that prints none of it; a file is written beside its target
+    and renamed into place only once complete, so a failure leaves the old file as it was."""
     if output is None:
         binary = getattr(sys.stdout, "buffer", None)
         if binary is None:  # no byte stream under stdout (an embedding replaced it): write text
             produce(lambda text: click.echo(text, nl=False))
             return
-        sys.stdout.flush()
-        produce(lambda text: binary.write(text.encode("utf-8", "surrogateescape")))
-        binary.flush()
+        pending: list[bytes] = []
+        size = 0
+
+        def write(text: str) -> None:
+            nonlocal size
+            data = text.encode("utf-8", "surrogateescape")
+            pending.append(data)
+            size += len(data)
+            if size >= STDOUT_BLOCK:
+                flush()
+
+        def flush() -> None:
+            nonlocal size
+            sys.stdout.flush()
+            binary.write(b"".join(pending))
+            binary.flush()
+            pending.clear()
+            size = 0
+
+        produce(write)
+        flush()
         return
     tmp = output.with_name(output.name + ".tmp")
     try:

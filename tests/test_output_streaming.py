@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mi_migrate import api
+from mi_migrate import api, cli
 from mi_migrate import output as output_mod
 from mi_migrate.cli import main
 from mi_migrate.finding import Kind, Note, Severity, Span
@@ -112,6 +112,7 @@ def test_cli_streams_to_stdout_and_to_a_file(fmt: str, tmp_path: Path, monkeypat
     shutil.copytree(EXAMPLES / "flask-app", tmp_path / "app")
     monkeypatch.chdir(tmp_path / "app")
     shutil.copy(EXAMPLES / "flask-app" / ".env", tmp_path / "app" / "odd ü #1.env")
+    monkeypatch.setattr(cli, "STDOUT_BLOCK", 100)  # many blocks
     runner = CliRunner()
     shown = runner.invoke(main, ["scan", "--format", fmt, "--no-third-party"])
     assert shown.exit_code in (0, 1), shown.output
@@ -141,3 +142,5 @@ def test_cli_failure_leaves_the_previous_file(tmp_path: Path, monkeypatch: pytes
     assert failed.exit_code == 2 and "No space left" in failed.output
     assert Path("out.sarif").read_text(encoding="utf-8") == "previous\n"
     assert not Path("out.sarif.tmp").exists()
+    shown = CliRunner().invoke(main, ["scan", "--format", "sarif", "--no-third-party", "a.py"])
+    assert shown.exit_code == 2 and shown.stdout == ""  # under one block: nothing of the document is printed
