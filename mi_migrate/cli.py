@@ -16,6 +16,7 @@ import click
 from mi_migrate import __version__
 
 FAIL_ON = ("error", "warning", "note", "never")
+STDOUT_BLOCK = 1 << 20  # streamed output reaches stdout in blocks of this many bytes
 
 
 class Failure(click.ClickException):
@@ -48,6 +49,49 @@ def _write(text: str, output: Path | None) -> None:
     tmp.replace(output)
 
 
+def _write_streamed(produce: Callable[[Callable[[str], object]], None], output: Path | None) -> None:
+    """`_write` for a renderer that writes piece by piece (`produce(write)`): the document is never held whole.
+
+    Standard output gets UTF-8 bytes (surrogate escapes back as the original bytes) in blocks of STDOUT_BLOCK, so
+    a failure while rendering a document smaller than that prints none of it; a file is written beside its target
+    and renamed into place only once complete, so a failure leaves the old file as it was."""
+    if output is None:
+        binary = getattr(sys.stdout, "buffer", None)
+        if binary is None:  # no byte stream under stdout (an embedding replaced it): write text
+            produce(lambda text: click.echo(text, nl=False))
+            return
+        pending: list[bytes] = []
+        size = 0
+
+        def write(text: str) -> None:
+            nonlocal size
+            data = text.encode("utf-8", "surrogateescape")
+            pending.append(data)
+            size += len(data)
+            if size >= STDOUT_BLOCK:
+                flush()
+
+        def flush() -> None:
+            nonlocal size
+            sys.stdout.flush()
+            binary.write(b"".join(pending))
+            binary.flush()
+            pending.clear()
+            size = 0
+
+        produce(write)
+        flush()
+        return
+    tmp = output.with_name(output.name + ".tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8", errors="surrogateescape") as handle:
+            produce(handle.write)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    tmp.replace(output)
+
+
 def _scan_selection(command: Callable[..., None]) -> Callable[..., None]:
     """The options `scan` and `baseline` share: which configuration, rules and files, and how many workers."""
     for option in reversed((
@@ -56,7 +100,8 @@ def _scan_selection(command: Callable[..., None]) -> Callable[..., None]:
         click.option("--select", multiple=True, help="Only these rule ids or prefixes (repeatable)."),
         click.option("--ignore", multiple=True, help="Skip these rule ids or prefixes (repeatable)."),
         click.option("--max-file-size", type=int, help="Skip files larger than this many bytes (default 2 MiB)."),
-        click.option("--jobs", type=int, default=0, help="Worker processes (default: one per CPU)."),
+        click.option("--jobs", type=click.IntRange(min=0), default=0, show_default=False,
+                     help="Worker processes (default or 0: one per CPU; 1: none, scan in this process)."),
         click.option("--no-third-party", is_flag=True,
                      help="Do not run detect-secrets' detectors for non-Azure secrets."),
     )):
@@ -118,7 +163,11 @@ def scan(paths: tuple[str, ...], fmt: str, output: Path | None, fail_on: str | N
         result = api.run_scan(options)
         color = fmt == "text" and output is None and sys.stdout.isatty()
         context = output_mod.context_for(result.root) if fmt in output_mod.CI_FORMATS else None
-        _write(output_mod.render(fmt, result, rule_by_id(), color=color, context=context), output)
+        if fmt in output_mod.STREAMED:  # one finding at a time: a large result is never one string
+            _write_streamed(lambda write: output_mod.stream(fmt, result, rule_by_id(), write, context=context),
+                            output)
+        else:
+            _write(output_mod.render(fmt, result, rule_by_id(), color=color, context=context), output)
         fail_on = fail_on or result.config.fail_on or "error"
     except (OSError, ValueError) as exc:
         _fail(exc, debug)

@@ -1,4 +1,6 @@
-"""File discovery: git's view inside a work tree, .gitignore by hand outside, explicit files always."""
+"""File discovery: git's view inside a work tree, .gitignore by hand outside, explicit files always.
+
+Every test runs under both walkers outside git: the `ignore` crate's and the os.scandir + pathspec fallback."""
 
 from __future__ import annotations
 
@@ -17,6 +19,15 @@ GIT_ENV = {
     "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid",
     "GIT_CONFIG_NOSYSTEM": "1", "HOME": "/nonexistent",
 }
+
+
+@pytest.fixture(autouse=True, params=["native", "python"])
+def walker(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "native" and discovery.native is None:
+        pytest.skip("ignore-python has no wheel here")
+    monkeypatch.setenv("MI_MIGRATE_WALKER", request.param)
+    assert discovery.native_walker() == (request.param == "native")
+    return request.param
 
 
 def git(repo: Path, *args: str) -> None:
@@ -191,19 +202,65 @@ def test_explicit_broken_link_and_missing_path_are_notes(plain: Path) -> None:
         ("broken", "skipped: broken symbolic link"), ("missing.txt", "skipped: no such file or directory")]
 
 
-def test_unreadable_directory_is_a_note(plain: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real_scandir = os.scandir
+def test_unreadable_directory_is_a_note(plain: Path, monkeypatch: pytest.MonkeyPatch, walker: str) -> None:
+    """Simulates chmod 000, which root ignores (test_unreadable_file_and_directory_with_chmod is the real thing)."""
+    if walker == "python":
+        real_scandir = os.scandir
 
-    def scandir(path: str):  # simulates chmod 000, which root ignores
-        if str(path).endswith("deep"):
-            raise PermissionError(13, "Permission denied")
-        return real_scandir(path)
+        def scandir(path: str):
+            if str(path).endswith("deep"):
+                raise PermissionError(13, "Permission denied")
+            return real_scandir(path)
 
-    monkeypatch.setattr(discovery.os, "scandir", scandir)
+        monkeypatch.setattr(discovery.os, "scandir", scandir)
+    else:
+        monkeypatch.setattr(discovery, "native", FailingNative(discovery.native, plain / "deep"))
     files, notes = discovery.collect([plain], Config(root=plain))
     assert not any(rel.startswith("deep/") for _, rel in files)
     assert [(n.path, n.message) for n in notes] == [
         ("deep", "skipped directory: cannot read (Permission denied)")]
+    for excluded in ("deep/", "/deep/"):  # pruned by the crate itself, and after it yields the directory
+        assert discovery.collect([plain], Config(root=plain, exclude=(excluded,)))[1] == []
+
+
+class FailingNative:
+    """The `ignore` module, except that reading `unreadable` fails as the crate reports it (seen as uid 65534)."""
+
+    def __init__(self, module, unreadable: Path) -> None:
+        self.module, self.unreadable = module, str(unreadable)
+        self.IOError, self.Error = module.IOError, module.Error
+
+    def WalkBuilder(self, path):
+        real = self.module.WalkBuilder(path)
+        failing = self
+
+        class Builder:
+            def __getattr__(self, name):
+                return getattr(real, name)
+
+            def build(self):
+                return Walk(real.build())
+
+        class Walk:  # the crate yields the directory, then raises its error on the next step, then goes on
+            def __init__(self, entries) -> None:
+                self.entries, self.error = entries, None
+
+            def __iter__(self):
+                return self
+
+            def __next__(self):
+                if self.error is not None:
+                    error, self.error = self.error, None
+                    raise error
+                entry = next(self.entries)
+                while str(entry.path()).startswith(failing.unreadable + os.sep):
+                    entry = next(self.entries)
+                if str(entry.path()) == failing.unreadable:
+                    self.error = failing.Error(f"{failing.unreadable}: IO error for operation on "
+                                               f"{failing.unreadable}: Permission denied (os error 13)")
+                return entry
+
+        return Builder()
 
 
 @pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root reads chmod 000 files")
@@ -237,3 +294,64 @@ def test_size_cap_from_config(plain: Path, monkeypatch: pytest.MonkeyPatch) -> N
     result = api.run_scan(api.ScanOptions(paths=("app.env",), third_party=False, select=("AZ101",)))
     notes = [(n.path, n.message) for n in result.notes]
     assert notes == [("app.env", "skipped: 2 bytes is over the 1-byte cap")]
+
+
+def mixed_tree(root: Path, outside: Path) -> Path:
+    """Hidden files, VCS directories, default and configured excludes, links of every kind, a nested repository."""
+    write(root, ".gitignore", "*.log\nbuild/\ngen-*/\n")
+    write(root, ".env", "A=1\n")
+    write(root, ".config/app.toml")
+    write(root, ".hg/store/data")
+    write(root, "sub/.svn/entries")
+    write(root, "sub/.git", "gitdir: elsewhere\n")  # a work tree's .git file
+    write(root, "node_modules/pkg/index.js")
+    write(root, "src/venv/lib/site.py")
+    write(root, "src/app.py")
+    write(root, "src/gen-1/out.py")
+    write(root, "src/keep.log")
+    write(root, "src/.gitignore", "!keep.log\n*.tmp\n")
+    write(root, "src/x.tmp")
+    write(root, "docs/skip/me.md")
+    write(root, "docs/a b/ü.md")
+    (root / "raw").mkdir()
+    (root / "raw" / os.fsdecode(b"caf\xe9.txt")).write_text("x\n", encoding="utf-8")
+    write(outside, "shared/creds.env")
+    write(outside, "shared/trace.log")
+    os.symlink(outside / "shared", root / "linked")
+    os.symlink(outside / "shared", root / "build")  # a link named like an ignored directory
+    os.symlink("../src/app.py", root / "docs" / "alias.py")
+    os.symlink("nowhere", root / "dangling")
+    os.symlink("..", root / "src" / "up")
+    inner = root / "vendor" / "inner"
+    inner.mkdir(parents=True)
+    git(inner, "init", "-q")
+    write(inner, ".gitignore", "cache.txt\n")
+    write(inner, "cache.txt")
+    write(inner, "lib.py")
+    return root
+
+
+def test_both_walkers_find_the_same_files_and_notes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    walker: str) -> None:
+    if walker == "python" or discovery.native is None:
+        pytest.skip("compares the native walker with the fallback")
+    root = mixed_tree(tmp_path / "tree", tmp_path / "outside")
+    for cfg in (Config(root=root), Config(root=root, exclude=(*Config().exclude, "docs/skip/", "*.toml")),
+                Config(root=root, exclude=("node_modules/", "!node_modules/pkg/"))):
+        for paths in ([root], [root / "src"], [root / "node_modules" / "pkg"], [root / "linked", root]):
+            native = discovery.collect(paths, cfg)
+            monkeypatch.setenv("MI_MIGRATE_WALKER", "python")
+            fallback = discovery.collect(paths, cfg)
+            monkeypatch.setenv("MI_MIGRATE_WALKER", "native")
+            assert native == fallback, paths
+    assert discovery.collect([root / "node_modules" / "pkg"], Config(root=root)) == ([], [])
+    native = discovery.collect([root], cfg)
+    files = [rel for _, rel in native[0]]
+    assert ".env" in files and ".config/app.toml" in files  # hidden files are scanned
+    assert not any(part in (".hg", ".svn", ".git") for rel in files for part in rel.split("/"))
+    assert "vendor/inner/lib.py" in files and "vendor/inner/cache.txt" not in files
+    assert "src/keep.log" in files and "src/x.tmp" not in files and "src/gen-1/out.py" not in files
+    default = [rel for _, rel in discovery.collect([root], Config(root=root))[0]]
+    assert "node_modules/pkg/index.js" not in default and "src/venv/lib/site.py" not in default
+    assert "linked/creds.env" in default and "linked/trace.log" not in default
+    assert not any(rel.startswith("build/") for rel in default)

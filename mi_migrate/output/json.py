@@ -5,14 +5,15 @@ Adding a key is compatible; renaming, removing or changing the meaning of one bu
 
 from __future__ import annotations
 
-import json
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from mi_migrate import __version__
 from mi_migrate.core.finding import Kind
 from mi_migrate.core.rules import Rule
 from mi_migrate.output.context import severity_counts
+from mi_migrate.output.streaming import Items, dump, materialize
 from mi_migrate.scan.model import ScanResult
 
 SCHEMA_VERSION = 1
@@ -33,16 +34,28 @@ def summary(result: ScanResult) -> dict[str, Any]:
     }
 
 
-def document(result: ScanResult) -> dict[str, Any]:
-    """The JSON document as a dict (the report and tests reuse it)."""
+def envelope(result: ScanResult) -> dict[str, Any]:
+    """The document with its findings and notes as Items: one dict at a time when written with `dump`."""
     return {
         "version": SCHEMA_VERSION,
         "tool": {"name": "mi-migrate", "version": __version__},
         "summary": summary(result),
-        "findings": [f.to_dict() for f in result.findings],
-        "notes": [{"path": n.path, "message": n.message} for n in result.notes],
+        "findings": Items(f.to_dict() for f in result.findings),
+        "notes": Items({"path": n.path, "message": n.message} for n in result.notes),
     }
 
 
+def document(result: ScanResult) -> dict[str, Any]:
+    """The JSON document as a dict (the report and tests reuse it); the CLI streams it instead."""
+    return materialize(envelope(result))
+
+
+def stream(result: ScanResult, rules: dict[str, Rule], write: Callable[[str], object]) -> None:
+    """Write the document through `write` one finding at a time (indented by 2, like `json.dumps(document)`)."""
+    dump(envelope(result), write)
+
+
 def render(result: ScanResult, rules: dict[str, Rule]) -> str:
-    return json.dumps(document(result), indent=2, ensure_ascii=False) + "\n"
+    parts: list[str] = []
+    stream(result, rules, parts.append)
+    return "".join(parts)

@@ -14,8 +14,8 @@ Decisions (docs/output-formats.md explains them to users):
 
 from __future__ import annotations
 
-import json
 from collections import Counter
+from collections.abc import Callable, Iterator
 from importlib import metadata
 from typing import Any
 from urllib.parse import quote
@@ -24,6 +24,7 @@ from mi_migrate import __version__
 from mi_migrate.core.finding import Finding, Severity
 from mi_migrate.core.rules import Rule
 from mi_migrate.output.context import RenderContext, help_uri, message_with_evidence
+from mi_migrate.output.streaming import Items, dump, materialize
 from mi_migrate.scan.model import ScanResult
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -179,8 +180,16 @@ def _notifications(result: ScanResult, context: RenderContext) -> list[dict[str,
     return notes
 
 
-def document(result: ScanResult, rules: dict[str, Rule], context: RenderContext | None = None) -> dict[str, Any]:
-    """The SARIF log as a dict; raises ValueError when GitHub would reject it for size."""
+def _results(result: ScanResult, index_of: dict[str, int], context: RenderContext) -> Iterator[dict[str, Any]]:
+    seen: Counter[str] = Counter()
+    for finding in result.findings:
+        seen[finding.fingerprint] += 1
+        yield _result(finding, index_of[finding.rule_id], seen[finding.fingerprint], context)
+
+
+def envelope(result: ScanResult, rules: dict[str, Rule], context: RenderContext | None = None) -> dict[str, Any]:
+    """The SARIF log with its results as Items (made one at a time when written with `dump`); raises ValueError
+    when GitHub would reject it for size."""
     if len(result.findings) > MAX_RESULTS:
         raise ValueError(
             f"{len(result.findings)} results exceed the SARIF limit of {MAX_RESULTS:,} per run that GitHub "
@@ -193,11 +202,6 @@ def document(result: ScanResult, rules: dict[str, Rule], context: RenderContext 
     index_of = {rule_id: i for i, rule_id in enumerate(rule_ids)}
     descriptors = [rule_descriptor(rid, rules.get(rid), first[rid]) for rid in rule_ids]
     ctx = context if context is not None else RenderContext(scan_root=result.root)
-    seen: Counter[str] = Counter()
-    results = []
-    for finding in result.findings:
-        seen[finding.fingerprint] += 1
-        results.append(_result(finding, index_of[finding.rule_id], seen[finding.fingerprint], ctx))
     return {
         "$schema": SCHEMA_URI,
         "version": SARIF_VERSION,
@@ -216,11 +220,24 @@ def document(result: ScanResult, rules: dict[str, Rule], context: RenderContext 
                 ],
                 "originalUriBaseIds": {"%SRCROOT%": _src_root(result, ctx)},
                 "columnKind": "unicodeCodePoints",
-                "results": results,
+                "results": Items(_results(result, index_of, ctx)),
             }
         ],
     }
 
 
+def document(result: ScanResult, rules: dict[str, Rule], context: RenderContext | None = None) -> dict[str, Any]:
+    """The SARIF log as a dict; raises ValueError when GitHub would reject it for size. The CLI streams it."""
+    return materialize(envelope(result, rules, context))
+
+
+def stream(result: ScanResult, rules: dict[str, Rule], write: Callable[[str], object],
+           context: RenderContext | None = None) -> None:
+    """Write the log through `write` one result at a time; nothing is written when it is too large."""
+    dump(envelope(result, rules, context), write)
+
+
 def render(result: ScanResult, rules: dict[str, Rule], context: RenderContext | None = None) -> str:
-    return json.dumps(document(result, rules, context), indent=2, ensure_ascii=False) + "\n"
+    parts: list[str] = []
+    stream(result, rules, parts.append, context)
+    return "".join(parts)

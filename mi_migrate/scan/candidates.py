@@ -236,7 +236,7 @@ def find(data: bytes, engine: str = "") -> Hits:
 class Plan:
     """What can find anything in one file, decided from its candidates."""
 
-    text_rules: tuple  # mi_migrate.rules.Rule, the text rules whose keywords occur
+    text_rules: tuple  # mi_migrate.core.rules.Rule, the text rules whose keywords occur
     python: bool = False
     iac: bool = False
     plugins: frozenset[str] = frozenset()  # detect-secrets plugins whose prefilter the file passes

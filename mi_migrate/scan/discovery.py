@@ -2,15 +2,19 @@
 
 Inside a work tree git is the authority (`ls-files --cached --others --exclude-standard`: tracked files and
 untracked files that are not ignored), queried once per repository root. Outside git the walk applies
-.gitignore files itself, nested ones included, as git would. A file named on the command line is always
-scanned, because pre-commit passes exactly the files it wants checked. Problems (symlink loops, unreadable
-directories, broken links) become notes; discovery never raises for the state of the file system.
+.gitignore files itself, nested ones included, as git would: with the Rust `ignore` crate (ripgrep's walker,
+package `ignore-python`) when it is installed, else with os.scandir and pathspec (MI_MIGRATE_WALKER=python forces
+that one; both find the same files). Hidden files are scanned; .git, .hg and .svn never are. A file named on the
+command line is always scanned, because pre-commit passes exactly the files it wants checked. Problems (symlink
+loops, unreadable directories, broken links) become notes; discovery never raises for the state of the file
+system.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -23,7 +27,17 @@ from mi_migrate.core import gitsafe
 from mi_migrate.core.config import Config, gitignore_spec
 from mi_migrate.core.finding import Note
 
+try:
+    import ignore as native
+    from ignore.overrides import OverrideBuilder
+except ImportError:  # no wheel for this platform: the pathspec walk does the same job, slower
+    native = None
+
 VCS_DIRS = frozenset({".git", ".hg", ".svn"})
+# An `exclude` entry naming a directory at any depth (`node_modules/`): the native walker prunes it itself.
+_BASENAME_DIR = re.compile(r"[A-Za-z0-9._*?@+~-]+/")
+# ignore::Error for a directory it cannot read: "<path>: IO error for operation on <path>: <reason> (os error N)"
+_IO_ERROR = re.compile(r"(?P<path>.+?): IO error for operation on .+?: (?P<reason>.+?)(?: \(os error \d+\))?", re.S)
 
 
 @dataclass
@@ -33,8 +47,9 @@ class _Walk:
     cfg: Config
     root: str
     exclude: pathspec.GitIgnoreSpec
-    # (absolute, display path, explicit, real path when already known: a regular file git listed)
-    files: list[tuple[str, str, bool, str | None]] = field(default_factory=list)
+    # (absolute, display path, explicit, real path when already known: a regular file git listed, whether the
+    # walk already kept it out of `exclude`)
+    files: list[tuple[str, str, bool, str | None, bool]] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     repos_done: set[str] = field(default_factory=set)
     dirs_done: set[tuple[int, int]] = field(default_factory=set)
@@ -43,10 +58,12 @@ class _Walk:
 
     def rel(self, path: str) -> str:
         """Path relative to the project root, POSIX; outside the root, the path as the user spelt it."""
-        for base, candidate in ((self.root, path), (os.path.realpath(self.root), os.path.realpath(path))):
-            inside = _inside(candidate, base)
-            if inside is not None:
-                return inside
+        inside = _inside(path, self.root)
+        if inside is not None:
+            return inside
+        inside = _inside(os.path.realpath(path), os.path.realpath(self.root))  # realpath only when needed
+        if inside is not None:
+            return inside
         arg_abs, arg_given = self.arg
         inside = _inside(path, arg_abs) if arg_abs else None
         if inside is not None:
@@ -54,7 +71,13 @@ class _Walk:
         return Path(path).as_posix()
 
     def add(self, path: str, explicit: bool = False, real: str | None = None) -> None:
-        self.files.append((path, self.rel(path), explicit, real))
+        self.files.append((path, self.rel(path), explicit, real, False))
+
+    def add_below(self, path: str, directory: str, shown: str, real: str, kept: bool) -> None:
+        """`add` for a regular file reached from `directory` (shown as `shown`, its `rel`) through no link;
+        `kept`: the walk applied every `exclude` pattern already."""
+        tail = path[len(directory) + 1 :].replace(os.sep, "/")
+        self.files.append((path, tail if shown == "." else f"{shown}/{tail}", False, real, kept))
 
     def excluded(self, path: str, is_dir: bool = False) -> bool:
         rel = self.rel(path)
@@ -72,7 +95,7 @@ def _inside(path: str, base: str) -> str | None:
         return None
     if rel == os.pardir or rel.startswith(os.pardir + os.sep):
         return None
-    return Path(rel).as_posix()
+    return rel if os.sep == "/" else rel.replace(os.sep, "/")  # relpath is normalised already
 
 
 def collect(paths: list[Path], cfg: Config) -> tuple[list[tuple[Path, str]], list[Note]]:
@@ -100,8 +123,8 @@ def collect(paths: list[Path], cfg: Config) -> tuple[list[tuple[Path, str]], lis
 def _finish(walk: _Walk) -> list[tuple[Path, str]]:
     """Drop excluded discovered files; scan each real file once, by its explicit, else its non-link, path."""
     best: dict[str, tuple[tuple[bool, bool], str, str]] = {}
-    for path, display, explicit, known in walk.files:
-        if not explicit and walk.exclude.match_file(display):
+    for path, display, explicit, known, kept in walk.files:
+        if not (explicit or kept) and walk.exclude.match_file(display):
             continue
         real = known or os.path.realpath(path)  # realpath costs a syscall per path component
         rank = (explicit, known is not None or not os.path.islink(path))
@@ -114,9 +137,21 @@ def _finish(walk: _Walk) -> list[tuple[Path, str]]:
 def _collect_dir(walk: _Walk, directory: str) -> None:
     top = _git_toplevel(directory)
     if top is None:
-        _walk_plain(walk, directory, [])
+        _walk_dir(walk, directory)
     else:
         _collect_git(walk, top, directory)
+
+
+def native_walker() -> bool:
+    """Whether directories outside git are walked by the `ignore` crate (installed, not MI_MIGRATE_WALKER=python)."""
+    return native is not None and os.environ.get("MI_MIGRATE_WALKER", "").strip().lower() != "python"
+
+
+def _walk_dir(walk: _Walk, directory: str) -> None:
+    if native_walker():
+        _walk_native(walk, directory)
+    else:
+        _walk_plain(walk, directory, [])
 
 
 def _git_toplevel(directory: str) -> str | None:
@@ -151,7 +186,7 @@ def _collect_git(walk: _Walk, top: str, directory: str) -> None:
     out = _git(top, *args)
     if out is None:
         walk.note(directory, "git ls-files failed; walking the directory and applying .gitignore instead")
-        _walk_plain(walk, directory, [])
+        _walk_dir(walk, directory)
         return
     seen: set[str] = set()
     real_top = os.path.realpath(top)  # git lists no path through a symbolic link: real = real top + name
@@ -275,3 +310,123 @@ def _is_loop(walk: _Walk, path: str) -> bool:
         walk.note(path, "skipped: symbolic link loop (points to an ancestor directory)")
         return True
     return False
+
+
+def _walk_native(walk: _Walk, directory: str) -> None:
+    """`_walk_plain` with the `ignore` crate: same files, notes and order, without a pattern match per entry.
+
+    The crate applies the .gitignore files (nested ones, `!` re-includes, ignored directories pruned) and prunes
+    VCS directories and `exclude` entries naming a directory anywhere; Python looks at what it yields: one lstat
+    per entry, nested repositories handed to git, symbolic links as `_walk_plain` treats them."""
+    try:
+        info = os.stat(directory)
+    except OSError as exc:
+        walk.note(directory, f"skipped directory: {exc.strerror}")
+        return
+    ident = (info.st_dev, info.st_ino)
+    if ident in walk.dirs_done:
+        return
+    walk.dirs_done.add(ident)
+    overrides = OverrideBuilder(directory)
+    for name in sorted(VCS_DIRS):
+        overrides.add(f"!{name}")
+    patterns = walk.cfg.exclude
+    pruned = 0
+    if not any(p.startswith("!") for p in patterns):  # a negation could re-include inside: leave those to Python
+        for pattern in patterns:
+            if _BASENAME_DIR.fullmatch(pattern):
+                overrides.add(f"!{pattern}")
+                pruned += 1
+    builder = native.WalkBuilder(directory)
+    builder.hidden(False)  # dotfiles are scanned, as by `_walk_plain` and git
+    builder.parents(False)  # only .gitignore files at or below the walked directory, as `_walk_plain`
+    builder.ignore(False)  # no ripgrep .ignore files
+    builder.git_global(False)
+    builder.git_exclude(False)
+    builder.require_git(False)  # .gitignore applies outside a repository too
+    builder.follow_links(False)  # links are resolved below, like `_walk_plain`
+    builder.overrides(overrides.build())
+    entries: list[tuple[list[str], str, str | None]] = []  # (sort key, path, reason it could not be read)
+    walker = iter(builder.build())
+    while True:
+        try:
+            entry = next(walker)
+        except StopIteration:
+            break
+        except native.IOError as exc:  # ENOENT: removed while walking
+            entries.append(((exc.filename or directory).split(os.sep), exc.filename or directory, "vanished"))
+            continue
+        except native.Error as exc:
+            found = _IO_ERROR.fullmatch(str(exc))
+            if found is not None:
+                entries.append((found["path"].split(os.sep), found["path"], found["reason"]))
+            continue  # anything else is a bad .gitignore line, which the crate skips as git does
+        if entry.depth():
+            path = os.fspath(entry.path())
+            entries.append((path.split(os.sep), path, None))
+    entries.sort(key=lambda item: item[0])  # `_walk_plain`'s order: depth first, names sorted (stable for errors)
+    real_top, shown = os.path.realpath(directory), walk.rel(directory)
+    # every exclude pattern is pruned by the crate below `directory`, and none matches on the way down to it: the
+    # files it yields need no second match (the saving is one pathspec match per file)
+    parts = [] if shown == "." else shown.split("/")
+    kept = pruned == len(patterns) and not any(
+        walk.exclude.match_file("/".join(parts[: i + 1]) + "/") for i in range(len(parts)))
+    specs: dict[str, list[tuple[str, pathspec.GitIgnoreSpec]]] = {}
+    skip = "\0"  # entries under this prefix belong to a pruned directory or a nested repository
+    for _key, path, reason in entries:
+        if (path + os.sep).startswith(skip):  # the directory's own read error included
+            continue
+        if reason is not None:
+            if reason != "vanished":
+                walk.note(path, f"skipped directory: cannot read ({reason})")
+            continue
+        try:
+            mode = os.lstat(path)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            walk.note(path, f"skipped: cannot stat ({exc.strerror})")
+            continue
+        if stat.S_ISDIR(mode.st_mode):
+            ident = (mode.st_dev, mode.st_ino)
+            if ident in walk.dirs_done or walk.excluded(path, is_dir=True):
+                skip = path + os.sep
+            elif os.path.lexists(os.path.join(path, ".git")):  # nested repository: its own git lists it
+                skip = path + os.sep
+                _collect_git(walk, path, path)
+            else:
+                walk.dirs_done.add(ident)
+        elif stat.S_ISREG(mode.st_mode):
+            walk.add_below(path, directory, shown, real_top + path[len(directory):], kept)  # no link below it
+        elif stat.S_ISLNK(mode.st_mode):
+            parent = os.path.dirname(path)
+            if parent not in specs:
+                specs[parent] = _specs_down_to(directory, parent)
+            _link_entry(walk, path, specs[parent])
+
+
+def _specs_down_to(top: str, directory: str) -> list[tuple[str, pathspec.GitIgnoreSpec]]:
+    """The .gitignore files `_walk_plain` would hold on reaching `directory` from `top`."""
+    chain: list[tuple[str, pathspec.GitIgnoreSpec]] = []
+    current = top
+    rel = os.path.relpath(directory, top)
+    for part in [] if rel == os.curdir else rel.split(os.sep):
+        own = _gitignore(current)
+        if own is not None:
+            chain.append((current, own))
+        current = os.path.join(current, part)
+    own = _gitignore(current)
+    if own is not None:
+        chain.append((current, own))
+    return chain
+
+
+def _link_entry(walk: _Walk, path: str, specs: list[tuple[str, pathspec.GitIgnoreSpec]]) -> None:
+    """A symbolic link met by a walk, treated as `_walk_plain` treats one (its target decides)."""
+    if os.path.isdir(path):  # follows the link; False when broken or a loop
+        if _ignored(path, True, specs) or walk.excluded(path, is_dir=True):
+            return
+        if not _is_loop(walk, path):
+            walk.links.append((path, specs))
+    elif not _ignored(path, False, specs):
+        _add_link(walk, path)

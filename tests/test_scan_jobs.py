@@ -1,0 +1,71 @@
+"""`--jobs`: 1 scans in this process, N uses N worker processes that read the files themselves; same findings."""
+
+from __future__ import annotations
+
+import shutil
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mi_migrate.cli import main
+from mi_migrate.core.finding import Finding, Note
+from mi_migrate.scan import files as scan
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+class WatchedPool(ProcessPoolExecutor):
+    """A process pool that records its use and checks what crosses the process boundary."""
+
+    used: list[int] = []
+
+    def __init__(self, max_workers: int | None = None, **kwargs: object) -> None:
+        WatchedPool.used.append(max_workers or 0)
+        super().__init__(max_workers=max_workers, **kwargs)
+
+    def map(self, fn, *iterables, **kwargs):
+        chunks, *rest = (list(iterable) for iterable in iterables)
+        for chunk in chunks:  # paths go out, never file content
+            assert chunk and all(isinstance(a, str) and isinstance(r, str) for a, r in chunk)
+        for findings, notes, size, count in super().map(fn, chunks, *rest, **kwargs):
+            assert all(isinstance(f, Finding) for f in findings) and all(isinstance(n, Note) for n in notes)
+            assert isinstance(size, int) and isinstance(count, int)  # only findings and counts come back
+            yield findings, notes, size, count
+
+
+@pytest.fixture
+def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Twelve copies of the example apps (obviously fake keys): 80-odd files, findings in many of them."""
+    root = tmp_path / "tree"
+    for i in range(12):
+        shutil.copytree(EXAMPLES / "flask-app", root / f"flask-{i:02}")
+        shutil.copytree(EXAMPLES / "functions-app", root / f"functions-{i:02}")
+    monkeypatch.chdir(root)
+    monkeypatch.setattr(scan, "PARALLEL_THRESHOLD_BYTES", 0)  # the tree is small: parallel anyway
+    WatchedPool.used = []
+    monkeypatch.setattr(scan, "ProcessPoolExecutor", WatchedPool)
+    return root
+
+
+def test_jobs_1_and_2_give_the_same_findings(tree: Path) -> None:
+    runner = CliRunner()
+    single = runner.invoke(main, ["scan", "--format", "json", "--jobs", "1", "."])
+    assert WatchedPool.used == []  # --jobs 1: no pool at all
+    double = runner.invoke(main, ["scan", "--format", "json", "--jobs", "2", "."])
+    assert WatchedPool.used == [2]
+    assert single.exit_code == double.exit_code == 1, single.output
+    assert single.stdout.count('"rule_id"') >= 24  # findings in every copy
+    assert single.stdout == double.stdout
+
+
+def test_jobs_default_is_one_per_cpu(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scan.os, "cpu_count", lambda: 3)
+    result = CliRunner().invoke(main, ["scan", "--format", "json", "."])
+    assert result.exit_code == 1 and WatchedPool.used == [3]
+
+
+def test_jobs_must_not_be_negative() -> None:
+    result = CliRunner().invoke(main, ["scan", "--jobs", "-1", "."])
+    assert result.exit_code == 2 and "--jobs" in result.output
