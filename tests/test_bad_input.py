@@ -114,3 +114,21 @@ def test_missing_path_is_a_usage_error_without_traceback(tmp_path: Path) -> None
     result = CliRunner().invoke(main, ["scan", str(tmp_path / "nope")])
     assert result.exit_code in (0, 2)
     assert "Traceback" not in result.output
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file names are bytes")
+@pytest.mark.parametrize("fmt", ["json", "sarif", "github", "gitlab", "azure", "text"])
+def test_a_finding_in_a_file_whose_name_is_not_utf8(tmp_path: Path, fmt: str) -> None:
+    """The name reaches Python as surrogate escapes: every format reports the finding (fingerprint, SARIF URI)
+    instead of failing the run with exit 2."""
+    import subprocess
+
+    name = os.fsencode(tmp_path) + b"/conf\xff.env"
+    with open(name, "w", encoding="utf-8") as handle:
+        handle.write(f"AZURE_STORAGE_CONNECTION_STRING={fake_storage()}\n")
+    done = subprocess.run([sys.executable, "-m", "mi_migrate", "scan", ".", "--format", fmt], cwd=tmp_path,
+                          capture_output=True, timeout=60)
+    assert done.returncode == 1, done.stderr.decode(errors="replace")
+    assert b"AZ101" in done.stdout
+    if fmt == "sarif":
+        assert b"conf%FF.env" in done.stdout

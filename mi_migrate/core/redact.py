@@ -31,4 +31,6 @@ def redact_in(text: str, secret: str) -> str:
 
 
 def fingerprint(rule_id: str, path: str, value_hash: str) -> str:
-    return hashlib.sha256(f"{rule_id}\0{path}\0{value_hash}".encode()).hexdigest()[:32]
+    """Stable id of a finding; a file name that is not UTF-8 (surrogate escapes from the file system) hashes by
+    its original bytes instead of failing the whole output."""
+    return hashlib.sha256(f"{rule_id}\0{path}\0{value_hash}".encode("utf-8", "surrogateescape")).hexdigest()[:32]

@@ -56,7 +56,7 @@ def information_uri() -> str:
 
 def artifact_uri(path: str) -> str:
     """A repository-relative POSIX path as a relative URI reference (spaces, `#`, `%`, non-ASCII encoded)."""
-    return quote(path.replace("\\", "/").removeprefix("./"), safe="/")
+    return quote(path.replace("\\", "/").removeprefix("./"), safe="/", errors="surrogateescape")
 
 
 def _tags(rule: Rule | None, finding: Finding) -> list[str]:
