@@ -107,9 +107,9 @@ def anchors() -> dict[str, bytes]:
     from mi_migrate.scan import third_party
 
     named: dict[str, bytes] = {}
-    for det in third_party._detectors():
-        if det.pre.anchor is not None:
-            named[det.name] = det.pre.anchor
+    for name, pre in third_party.PREFILTERS.items():  # the static table: building it imports no detect-secrets
+        if pre.anchor is not None and name not in third_party.EXCLUDED_PLUGINS:
+            named[name] = pre.anchor
     for rule in load_rules():
         for pattern in rule.patterns:
             if pattern.anchor is not None:
@@ -120,7 +120,8 @@ def anchors() -> dict[str, bytes]:
 def _plugin_literals() -> set[bytes]:
     from mi_migrate.scan import third_party
 
-    return {lit for det in third_party._detectors() for lit in det.file_literals}
+    return {lit for name, pre in third_party.PREFILTERS.items() if name not in third_party.EXCLUDED_PLUGINS
+            for lit in third_party.file_literals(pre)}
 
 
 class Hits:

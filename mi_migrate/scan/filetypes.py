@@ -35,15 +35,18 @@ def plugins(rel_path: str, hits: Hits, rules: Sequence[Rule]) -> frozenset[str]:
     """detect-secrets plugins (of the active rules) whose file prefilter the file passes."""
     from mi_migrate.scan import third_party
 
-    if third_party._skip_file(rel_path):
+    config = third_party.is_config_file(rel_path)
+    # the static prefilters first: a file no plugin can report on never imports detect-secrets (pre-commit)
+    passing = {
+        name for name, pre in third_party.PREFILTERS.items()
+        if name not in third_party.EXCLUDED_PLUGINS
+        and (not pre.literals or hits.any(third_party.file_literals(pre)))
+        and (pre.anchor is None or (config and pre.anchor_skips_config) or hits.matched(name))
+    }
+    if not passing or third_party._skip_file(rel_path):
         return frozenset()
     wanted = {rule.id for rule in rules}
-    config = third_party.is_config_file(rel_path)
-    return frozenset(
-        det.name for det in third_party._detectors()
-        if det.rule.id in wanted and (not det.file_literals or hits.any(det.file_literals))
-        and (not det.anchored or (config and det.pre.anchor_skips_config) or hits.matched(det.name))
-    )
+    return frozenset(det.name for det in third_party._detectors() if det.rule.id in wanted and det.name in passing)
 
 
 def plan(rel_path: str, hits: Hits, rules: Sequence[Rule], settings: ScanSettings) -> Plan:

@@ -135,10 +135,11 @@ PREFILTERS: dict[str, Prefilter] = {
     "JwtTokenDetector": Prefilter(("eyj",)),
     "KeywordDetector": Prefilter(
         ("key", "pass", "pwd", "secret", "contrase"),  # every DENYLIST word holds one
-        # a DENYLIST word then an assignment, a comparison, a call or (within 50 characters) a quote; or a
-        # quoted value compared with one: the shapes of the plugin's regexes (keyword.py)
-        anchor=rb"(?i:" + _DENY + _W + rb"*(?:[\]'\"]{0,2}" + _WS + rb"[:=!(>\[]|[^\n]assign\(|[^\s]{0,50}"
-        + _WS + rb"['\"`])|['\"`]" + _WS + rb"[!=]{2,3}" + _WS + _W + rb"*" + _DENY + rb")"),
+        # a DENYLIST word then an assignment or comparison, a call on a string (`password("…")`), or a quoted
+        # value ending in `;` later on the line; or a quoted value compared with one: the shapes of the plugin's
+        # regexes (keyword.py)
+        anchor=rb"(?i:" + _DENY + _W + rb"*(?:[\]'\"]{0,2}" + _WS + rb"[:=!\[]|(?:[^\n]assign)?\(\"|[^\n]*['\"`][^\n]*['\"`];)"
+        rb"|['\"`]" + _WS + rb"[!=]{2,3}" + _WS + _W + rb"*" + _DENY + rb")"),
     "MailchimpDetector": Prefilter(("-us",), anchor=rb"[0-9a-z]{32}-us[0-9]"),
     "NpmDetector": Prefilter(("_authtoken",)),
     "OpenAIDetector": Prefilter(("t3blbkfj",)),
@@ -213,13 +214,18 @@ def _detectors() -> tuple[Detector, ...]:
         if name in EXCLUDED_PLUGINS or rule is None:
             continue
         pre = PREFILTERS.get(name, Prefilter())
-        literals = tuple(lit.lower().encode() for lit in pre.literals)
+        literals = file_literals(pre)
         # re factors a common prefix out of an alternation and then searches for it fast: one pass, not n
         shared = len(literals) > 1 and len({lit[:1] for lit in literals}) == 1
         regex = re.compile(b"|".join(map(re.escape, literals))) if shared else None
         gate = re.compile("|".join(keyword.DENYLIST)) if name == "KeywordDetector" else None
         detectors.append(Detector(cls(), name, rule, pre, literals, regex, gate, contexts.get(name)))
     return tuple(detectors)
+
+
+def file_literals(pre: Prefilter) -> tuple[bytes, ...]:
+    """The prefilter's literals as the candidate pass looks for them: lower-case bytes."""
+    return tuple(lit.lower().encode() for lit in pre.literals)
 
 
 @functools.cache
