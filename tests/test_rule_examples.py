@@ -37,3 +37,31 @@ def test_rule_example(rule: Rule, example) -> None:
     for finding in own:  # the secret itself never appears in evidence
         if finding.secret_hash:
             assert len(finding.evidence) < 60
+
+
+def test_parsed_rule_files_are_cached_by_content(tmp_path, monkeypatch) -> None:
+    """The second load of unchanged rule files reads the JSON cache (tomllib is not called); a changed file
+    is parsed again."""
+    import shutil
+    import tomllib
+
+    from mi_migrate.core import rules as rules_mod
+
+    monkeypatch.setenv("MI_MIGRATE_CACHE_DIR", str(tmp_path / "cache"))
+    shipped = rules_mod.rules_dir()
+    mine = tmp_path / "rules"
+    mine.mkdir()
+    for name in ("AZ101-storage-connection-string.toml", "AZ113-sql-connection-string-password.toml"):
+        shutil.copy(shipped / name, mine / name)
+    first = rules_mod.load_rules_from(mine)
+    assert len(list((tmp_path / "cache").glob("rules-*.json"))) == 1
+
+    def no_toml(text: str) -> dict:
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(tomllib, "loads", no_toml)
+    assert [r.id for r in rules_mod.load_rules_from(mine)] == [r.id for r in first]
+    path = mine / "AZ101-storage-connection-string.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace("title = ", "title = 'changed' #", 1), encoding="utf-8")
+    with pytest.raises(AssertionError, match="parsed again"):
+        rules_mod.load_rules_from(mine)

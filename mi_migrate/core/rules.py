@@ -7,7 +7,11 @@ become tests (tests/test_rule_examples.py), so no rule ships untested.
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
+import os
 import re
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,14 +162,52 @@ def parse_rule(data: dict[str, Any], source: str) -> Rule:
     )
 
 
+def _cache_file(texts: dict[str, str]) -> Path | None:
+    """Where the parsed rule files are kept between runs, named by a hash of their contents: tomllib is pure
+    Python and parsing 40-odd rule files costs a pre-commit run ~75 ms; the JSON copy reads in a few ms."""
+    base = os.environ.get("MI_MIGRATE_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "mi-migrate")
+    if base in ("0", "off"):
+        return None
+    digest = hashlib.sha256(sys.version.encode())
+    for name, text in texts.items():
+        digest.update(f"{name}\0{text}\0".encode("utf-8", "surrogatepass"))
+    return Path(base) / f"rules-{digest.hexdigest()[:24]}.json"
+
+
+def _parsed(paths: list[Path]) -> dict[str, dict[str, Any]]:
+    """Each rule file's TOML data by file name, from the cache when the same contents were parsed before."""
+    texts = {path.name: path.read_text(encoding="utf-8") for path in paths}
+    cache = _cache_file(texts)
+    if cache is not None:
+        try:
+            return json.loads(cache.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+        except (OSError, ValueError):
+            pass
+    parsed: dict[str, dict[str, Any]] = {}
+    for name, text in texts.items():
+        try:
+            parsed[name] = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise RuleError(f"{name}: {exc}") from None
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(parsed), encoding="utf-8")
+            os.replace(tmp, cache)
+        except (OSError, TypeError, ValueError):  # read-only home, or a TOML date JSON cannot hold: no cache
+            pass
+    return parsed
+
+
 def load_rules_from(directory: Path) -> tuple[Rule, ...]:
     rules: list[Rule] = []
     seen: dict[str, str] = {}
-    for path in sorted(directory.glob("*.toml")):
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise RuleError(f"{path.name}: {exc}") from None
+    paths = sorted(directory.glob("*.toml"))
+    parsed = _parsed(paths)
+    for path in paths:
+        data = parsed[path.name]
         rule = parse_rule(data, path.name)
         if rule.id in seen:
             raise RuleError(f"{path.name}: rule id {rule.id} already used by {seen[rule.id]}")
