@@ -138,8 +138,9 @@ PREFILTERS: dict[str, Prefilter] = {
         # a DENYLIST word then an assignment or comparison, a call on a string (`password("…")`), or a quoted
         # value ending in `;` later on the line; or a quoted value compared with one: the shapes of the plugin's
         # regexes (keyword.py)
-        anchor=rb"(?i:" + _DENY + _W + rb"*(?:[\]'\"]{0,2}" + _WS + rb"[:=!\[]|(?:[^\n]assign)?\(\"|[^\n]*['\"`][^\n]*['\"`];)"
-        rb"|['\"`]" + _WS + rb"[!=]{2,3}" + _WS + _W + rb"*" + _DENY + rb")"),
+        anchor=rb"(?i:" + _DENY + _W + rb"*(?:[\]'\"]{0,2}" + _WS
+        + rb"[:=!\[]|(?:[^\n]assign)?\(\"|[^\n]*['\"`][^\n]*['\"`];)|['\"`]" + _WS + rb"[!=]{2,3}" + _WS
+        + _W + rb"*" + _DENY + rb")"),
     "MailchimpDetector": Prefilter(("-us",), anchor=rb"[0-9a-z]{32}-us[0-9]"),
     "NpmDetector": Prefilter(("_authtoken",)),
     "OpenAIDetector": Prefilter(("t3blbkfj",)),
