@@ -108,3 +108,47 @@ def test_engines_agree_on_every_anchor() -> None:
         data = text.encode("utf-8")
         fast, slow = candidates.find(data, "hyperscan"), candidates.find(data, "re")
         assert [n for n in names if fast.matched(n)] == [n for n in names if slow.matched(n)], f"{len(text)} characters"
+
+
+def test_no_rule_anchor_or_keyword_reaches_over_a_backslash() -> None:
+    """candidates.json_decoding_reveals relies on it: a match reaching from raw JSON text into a decoded value
+    holds no backslash, so it is in the fully decoded file too."""
+    rng = random.Random(RNG_SEED)
+    texts = []
+    for text in _rule_texts()[:400]:
+        chars = list(text)
+        for _ in range(3):
+            chars.insert(rng.randrange(len(chars) + 1), "\\")
+        texts.append("".join(chars).encode("utf-8"))
+    for rule in load_rules():
+        assert all(b"\\" not in keyword for keyword in rule.keywords), rule.id
+        for pattern in rule.patterns:
+            if pattern.anchor is None:
+                continue
+            for data in texts:
+                for match in pattern.anchor.finditer(data):
+                    assert b"\\" not in match.group(0), pattern.anchor_name
+
+
+@pytest.mark.parametrize("engine", candidates.available())
+def test_json_with_escapes_that_reveal_nothing_is_not_parsed(engine: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mi_migrate.scan import structured
+    from mi_migrate.scan.files import scan_bytes
+    from mi_migrate.scan.model import ScanSettings
+
+    parsed: list[str] = []
+    real = structured.scan_structured_file
+
+    def spy(rel_path: str, *args: object, **kwargs: object) -> object:
+        parsed.append(rel_path)
+        return real(rel_path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(structured, "scan_structured_file", spy)
+    harmless = b'{"api_key_name": "ab\\"c", "path": "C:\\\\keys\\\\x", "secret": "see \\u00e9"}'
+    assert scan_bytes("settings.json", harmless, ScanSettings(engine=engine)) == ([], [])
+    assert parsed == []
+    key = fakes.expand("«b64:64»")
+    hidden = f'{{"storage_key": "{key[:40]}\\/{key[41:]}"}}'  # an escaped slash inside the key
+    found, _ = scan_bytes("settings.json", hidden.encode(), ScanSettings(engine=engine))
+    assert parsed == ["settings.json"]
+    assert [(f.rule_id, f.key_path) for f in found] == [("AZ102", "storage_key")]

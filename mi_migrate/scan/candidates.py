@@ -264,9 +264,16 @@ def _unescape(match: re.Match[str]) -> str:
     return SIMPLE_ESCAPES.get(char, char)
 
 
-def json_escapes_hide_keywords(text: str, rules: Iterable, engine: str = "") -> bool:
-    """Whether decoding a JSON file's escapes (`\\u0041ccountKey`, `https:\\/\\/…`) can reveal a text rule's
-    keyword its bytes do not show: the decoded, lower-cased text is searched for them."""
-    decoded = JSON_ESCAPE.sub(_unescape, text).lower().encode("utf-8", "surrogatepass")
+def json_decoding_reveals(text: str, rules: Iterable, engine: str = "") -> bool:
+    """Whether some text rule has its keyword and a pattern's anchor in the JSON file with every escape decoded.
+
+    When the raw bytes give no text rule and the line scan found nothing, only escaped strings can give a finding
+    (a string without escapes is the raw text, which the line scan read), and a finding there needs its rule's
+    keyword and anchor in the decoded text: neither holds a backslash, so a match reaching from raw text into a
+    decoded value is in this decoding too. Not lower-cased: some anchors are case-sensitive."""
+    decoded = JSON_ESCAPE.sub(_unescape, text).encode("utf-8", "surrogatepass")
     hits = find(decoded, engine)
-    return any(not rule.keywords or hits.any(rule.keywords) for rule in rules if rule.patterns)
+    return any(
+        rule.patterns and (not rule.keywords or hits.any(rule.keywords))
+        and any(not p.anchor_name or hits.matched(p.anchor_name) for p in rule.patterns)
+        for rule in rules)

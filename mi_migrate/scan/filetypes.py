@@ -106,9 +106,9 @@ def scan_structured(
         return findings, notes
     # config/IaC/notebook values decoded; findings named by key path
     known = [*known, *findings]
-    if structured.kind_of(rel_path) == "json" and not planned.keyword_rules and not known and b"\\u" in hits \
-            and not candidates.json_escapes_hide_keywords(text, rules):
-        return findings, notes  # escapes that spell no keyword: parsing cannot add a finding
+    if structured.kind_of(rel_path) == "json" and not planned.text_rules and not known \
+            and not candidates.json_decoding_reveals(text, rules):
+        return findings, notes  # nothing the escapes could hide: parsing cannot add a finding
     if structured.wants(rel_path, hits.lower(), planned.keyword_rules, known):
         found, more = structured.scan_structured_file(rel_path, text, rules, known, index)
         findings.extend(found)
