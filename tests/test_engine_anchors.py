@@ -152,3 +152,38 @@ def test_json_with_escapes_that_reveal_nothing_is_not_parsed(engine: str, monkey
     found, _ = scan_bytes("settings.json", hidden.encode(), ScanSettings(engine=engine))
     assert parsed == ["settings.json"]
     assert [(f.rule_id, f.key_path) for f in found] == [("AZ102", "storage_key")]
+
+
+@pytest.mark.parametrize("engine", candidates.available())
+def test_notebooks_are_parsed_only_when_decoding_can_reveal_something(
+        engine: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from mi_migrate.scan import structured
+    from mi_migrate.scan.files import scan_bytes
+    from mi_migrate.scan.model import ScanSettings
+
+    parsed: list[str] = []
+    real = structured.scan_structured_file
+
+    def spy(rel_path: str, *args: object, **kwargs: object) -> object:
+        parsed.append(rel_path)
+        return real(rel_path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(structured, "scan_structured_file", spy)
+
+    def notebook(*lines: str) -> bytes:
+        cell = {"cell_type": "code", "metadata": {}, "outputs": [], "source": list(lines)}
+        return json.dumps({"cells": [cell], "nbformat": 4, "nbformat_minor": 5}, indent=1).encode()
+
+    plain = notebook('import os\n', 'api_key_name = "OPENAI_KEY"\n', 'print(os.environ[api_key_name])')
+    assert scan_bytes("nb.ipynb", plain, ScanSettings(engine=engine)) == ([], [])
+    assert parsed == []
+    key = fakes.expand("«b64:64»")
+    while "/" not in key:
+        key = fakes.expand("«b64:64»", seed=len(key) + key.count("+") + 1)
+    # JSON may escape a slash: the raw file never shows the key whole, the decoded cell does
+    escaped = notebook("import os\n", f'storage_key = "{key}"\n').replace(b"/", b"\\/")
+    found, _ = scan_bytes("nb.ipynb", escaped, ScanSettings(engine=engine))
+    assert parsed == ["nb.ipynb"]
+    assert [(f.rule_id, f.key_path) for f in found] == [("AZ102", "cells[0].source")]

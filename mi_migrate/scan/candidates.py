@@ -271,8 +271,28 @@ def json_decoding_reveals(text: str, rules: Iterable, engine: str = "") -> bool:
     (a string without escapes is the raw text, which the line scan read), and a finding there needs its rule's
     keyword and anchor in the decoded text: neither holds a backslash, so a match reaching from raw text into a
     decoded value is in this decoding too. Not lower-cased: some anchors are case-sensitive."""
-    decoded = JSON_ESCAPE.sub(_unescape, text).encode("utf-8", "surrogatepass")
-    hits = find(decoded, engine)
+    return _reveals(JSON_ESCAPE.sub(_unescape, text), rules, engine)
+
+
+# Adjacent strings of a JSON array (`"line 1\n", "line 2"`): a notebook joins them into one value.
+_ARRAY_JOINT = re.compile(r'"\s*,\s*"')
+
+
+def notebook_decoding_reveals(text: str, rules: Iterable, engine: str = "") -> bool:
+    """json_decoding_reveals for a notebook, whose sources and outputs are arrays of strings joined into one
+    value: the decoding is also tried with every array's strings run together, so a match across two pieces is
+    seen as well."""
+    return json_decoding_reveals(text, rules, engine) or _reveals(notebook_decoded(text), rules, engine)
+
+
+def notebook_decoded(text: str) -> str:
+    """A notebook's text with every array's strings run together and every escape decoded: each cell source as
+    the Python analysis and the joined-literal check read it, in one string."""
+    return JSON_ESCAPE.sub(_unescape, _ARRAY_JOINT.sub("", text))
+
+
+def _reveals(decoded_text: str, rules: Iterable, engine: str) -> bool:
+    hits = find(decoded_text.encode("utf-8", "surrogatepass"), engine)
     return any(
         rule.patterns and (not rule.keywords or hits.any(rule.keywords))
         and any(not p.anchor_name or hits.matched(p.anchor_name) for p in rule.patterns)

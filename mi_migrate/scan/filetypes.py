@@ -106,9 +106,15 @@ def scan_structured(
         return findings, notes
     # config/IaC/notebook values decoded; findings named by key path
     known = [*known, *findings]
-    if structured.kind_of(rel_path) == "json" and not planned.text_rules and not known \
-            and not candidates.json_decoding_reveals(text, rules):
-        return findings, notes  # nothing the escapes could hide: parsing cannot add a finding
+    kind = structured.kind_of(rel_path)
+    if kind in ("json", "notebook") and not planned.text_rules and not known:
+        from mi_migrate.scan.structured import python_strings
+
+        if kind == "json" and not candidates.json_decoding_reveals(text, rules):
+            return findings, notes  # nothing the escapes could hide: parsing cannot add a finding
+        if kind == "notebook" and not candidates.notebook_decoding_reveals(text, rules) and not \
+                python_strings.might_have(candidates.notebook_decoded(text).lower().encode("utf-8", "surrogatepass")):
+            return findings, notes  # nor in a notebook whose cells join no Python literals
     if structured.wants(rel_path, hits.lower(), planned.keyword_rules, known):
         found, more = structured.scan_structured_file(rel_path, text, rules, known, index)
         findings.extend(found)
