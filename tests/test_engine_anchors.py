@@ -187,3 +187,39 @@ def test_notebooks_are_parsed_only_when_decoding_can_reveal_something(
     found, _ = scan_bytes("nb.ipynb", escaped, ScanSettings(engine=engine))
     assert parsed == ["nb.ipynb"]
     assert [(f.rule_id, f.key_path) for f in found] == [("AZ102", "cells[0].source")]
+
+
+def test_shape_patterns_stay_on_one_line() -> None:
+    """engine.scan_text runs a `shape` pattern only on the lines holding the shape: its regex must not cross a
+    line break or depend on the end of the text."""
+    import re
+
+    from mi_migrate.scan import engine
+
+    shaped = [p for rule in load_rules() for p in rule.patterns if p.options.get("shape") in engine._SHAPES]
+    assert len(shaped) >= 6
+    for pattern in shaped:
+        source = pattern.regex.pattern
+        assert not pattern.regex.flags & (re.DOTALL | re.MULTILINE), source
+        for construct in ("\\s", "\\S", "[^", "$", "\\Z", "\\n", "\\W", "\\D"):
+            assert construct not in source, (construct, source)
+        outside_classes = re.sub(r"\[(?:\\.|[^\]\\])*\]", "", source)
+        assert re.search(r"(?<!\\)\.", outside_classes) is None, source  # `.` (any character) outside a class
+
+
+def test_shape_lines_give_the_same_matches_as_the_whole_text() -> None:
+    from mi_migrate.scan import engine
+
+    rng = random.Random(RNG_SEED)
+    shaped = [p for rule in load_rules() for p in rule.patterns if p.options.get("shape") in engine._SHAPES]
+    texts = _rule_texts()
+    pieces = [*texts[:60], "\n", "==", "=", " ", "key = ", "'"]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randrange(1, 8))) for _ in range(300)]
+    compared = 0
+    for text in texts:
+        for pattern in shaped:
+            whole = [m.span() for m in pattern.regex.finditer(text)]
+            lines = engine.shape_lines(text, pattern.options["shape"])
+            assert [m.span() for m in engine._matches(pattern, text, lines)] == whole
+            compared += bool(whole)
+    assert compared > 50

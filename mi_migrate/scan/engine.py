@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
 from mi_migrate.core.finding import Finding, Severity, Span
 from mi_migrate.core.redact import redact, secret_hash
-from mi_migrate.core.rules import Rule
+from mi_migrate.core.rules import Pattern, Rule
 from mi_migrate.scan import validators
 
 
@@ -73,20 +73,36 @@ _BASE64_RUNS = {width: re.compile(rf"[A-Za-z0-9+/]{{{width}}}") for width, _ in 
 
 
 def has_shape(text: str, shape: str) -> bool:
-    """Cheap gate for patterns without a literal anchor: some base64 run of a key's length followed by its padding.
-    Found by searching for the padding (fast) and checking the characters before it, instead of letting the
-    regex engine try every position of the file."""
-    if shape not in _SHAPES:
-        return True
+    """Cheap gate for patterns without a literal anchor: some base64 run of a key's length followed by its padding."""
+    return shape not in _SHAPES or bool(shape_lines(text, shape))
+
+
+def shape_lines(text: str, shape: str) -> list[tuple[int, int]]:
+    """(start, end) of every line holding the shape: found by searching for the padding (fast) and checking the
+    characters before it, instead of letting the regex engine try every position of the file."""
     width, padding = _SHAPES[shape]
     run = _BASE64_RUNS[width]
-    find = text.find
+    find, rfind = text.find, text.rfind
+    lines: list[tuple[int, int]] = []
     pos = find(padding)
     while pos != -1:
         if pos >= width and run.fullmatch(text, pos - width, pos):
-            return True
+            end = find("\n", pos)
+            end = len(text) if end == -1 else end
+            lines.append((rfind("\n", 0, pos) + 1, end))
+            pos = end
         pos = find(padding, pos + len(padding))
-    return False
+    return lines
+
+
+def _matches(pattern: Pattern, text: str, lines: list[tuple[int, int]] | None) -> Iterator[re.Match[str]]:
+    """The pattern's matches in order; with `lines`, only within those lines. A shape pattern never crosses a
+    line and uses no `$` (tests/test_engine_anchors.py checks), so these are exactly the matches of the file."""
+    if lines is None:
+        yield from pattern.regex.finditer(text)
+        return
+    for start, end in lines:
+        yield from pattern.regex.finditer(text, start, end)
 
 
 def scan_text(
@@ -97,19 +113,21 @@ def scan_text(
     `hits` (the file's candidates) skips the patterns whose value-shaped anchor does not occur."""
     index = index or LineIndex.of(text)
     findings: list[Finding] = []
-    shapes: dict[str, bool] = {}
+    shapes: dict[str, list[tuple[int, int]]] = {}
     for rule in rules:
         for pattern in rule.patterns:
             if hits is not None and pattern.anchor_name and not hits.matched(pattern.anchor_name):
                 continue
             shape = pattern.options.get("shape")
-            if shape is not None:
+            lines = None
+            if shape in _SHAPES:
                 if shape not in shapes:
-                    shapes[shape] = has_shape(text, shape)
-                if not shapes[shape]:
+                    shapes[shape] = shape_lines(text, shape)
+                lines = shapes[shape]
+                if not lines:
                     continue
             validator = validators.get(pattern.validator) if pattern.validator else None
-            for seen, match in enumerate(pattern.regex.finditer(text)):
+            for seen, match in enumerate(_matches(pattern, text, lines)):
                 if seen >= MAX_MATCHES_PER_PATTERN:
                     break
                 if validator is None:
