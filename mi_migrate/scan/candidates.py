@@ -1,7 +1,7 @@
 """Candidates: one pass over a file's bytes says which anchors occur in it, and so which analyses can find anything.
 
 Every analysis has a necessary condition written as literals: a text rule's `keywords`, a detect-secrets plugin's
-prefilter literals (mi_migrate.third_party.PREFILTERS), the structured formats' triggers (`kind: secret`, `\\u`,
+prefilter literals (mi_migrate.scan.third_party.PREFILTERS), the structured formats' triggers (`kind: secret`, `\\u`,
 a backslash, the joined-literal anchors), `import` for the Python analysis, and the resource types the IaC checks
 need. All of them (lower-case; matched without regard to ASCII case, exactly as `literal in data.lower()`) go into
 one multi-pattern database, with the value-shaped anchors described below. A file is scanned once; a file with
@@ -17,7 +17,7 @@ Two engines give the same answers:
   runs the scanning tests under both (tests/conftest.py).
 
 Value-shaped anchors (candidates.anchors()) go into the same database as regexes: a rule pattern's `anchor`
-and a plugin's (mi_migrate.third_party.Prefilter.anchor). The native engine reports which occur; the `re` engine
+and a plugin's (mi_migrate.scan.third_party.Prefilter.anchor). The native engine reports which occur; the `re` engine
 answers each with `re.search` the first time a gate asks, so a file no literal selected never pays for them.
 
 A literal not in the database (a rule loaded from elsewhere, a Python import root) is still answered, from a
@@ -47,12 +47,12 @@ def _native() -> Any:
 ENV = "MI_MIGRATE_ENGINE"  # "re" forces the fallback, "hyperscan" the native engine (when installed)
 ENGINES = ("hyperscan", "re")
 
-# Structured formats (mi_migrate.structured.wants): YAML Secret data, JSON escapes, any backslash.
+# Structured formats (mi_migrate.scan.structured.wants): YAML Secret data, JSON escapes, any backslash.
 STRUCTURED_TRIGGERS = (b"kind: secret", b"\\u", b"\\")
 # The Python analysis needs an import (python_analysis.wanted_rules).
 PYTHON_TRIGGERS = (b"import",)
 # The IaC checks report only on app resources (they take settings and carry an identity) and role assignments
-# (mi_migrate.iac.model.TF_APP / AZ_APP / AZ_APP_SETTINGS, the readers' role-assignment types): a template
+# (mi_migrate.scan.iac.model.TF_APP / AZ_APP / AZ_APP_SETTINGS, the readers' role-assignment types): a template
 # without one of these type names has nothing to report.
 IAC_TRIGGERS = (
     b"azurerm_", b"microsoft.web/sites", b"microsoft.app/containerapps", b"microsoft.app/jobs",
@@ -147,6 +147,9 @@ class Hits:
         return literal in self.lower()
 
     def any(self, literals: Iterable[bytes]) -> bool:
+        if isinstance(literals, tuple):  # the rules' and plugins' keyword tuples: one set operation
+            in_database, others = _split(literals, self._known)
+            return not self._found.isdisjoint(in_database) or any(lit in self.lower() for lit in others)
         return any(lit in self for lit in literals)
 
     def matched(self, name: str) -> bool:
@@ -168,6 +171,12 @@ class Hits:
     def empty(self) -> bool:
         """No literal occurs (regex anchors only ever narrow what a literal allowed)."""
         return not self._found
+
+
+@functools.lru_cache(maxsize=4096)
+def _split(literals: tuple[bytes, ...], known: frozenset[bytes]) -> tuple[frozenset[bytes], tuple[bytes, ...]]:
+    """A literal tuple as (those the database looks for, the others)."""
+    return frozenset(lit for lit in literals if lit in known), tuple(lit for lit in literals if lit not in known)
 
 
 class _ReFinder:

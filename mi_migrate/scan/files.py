@@ -37,7 +37,7 @@ def decode(data: bytes) -> str:
 def scan_bytes(rel_path: str, data: bytes, settings: ScanSettings) -> tuple[list[Finding], list[Note]]:
     """Scan one file's content. Never raises for bad content: problems become notes.
 
-    One candidate scan (mi_migrate.candidates) decides what can find anything here; a file without candidates
+    One candidate scan (mi_migrate.scan.candidates) decides what can find anything here; a file without candidates
     is neither decoded nor lower-cased."""
     from mi_migrate.scan import candidates, engine, filetypes, suppress
 

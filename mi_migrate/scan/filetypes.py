@@ -1,5 +1,5 @@
 """Per-file-type analyses that go beyond the text rules: Python-aware findings, IaC checks, detect-secrets'
-plugins and structured formats; and `plan()`, which decides from a file's candidates (mi_migrate.candidates)
+plugins and structured formats; and `plan()`, which decides from a file's candidates (mi_migrate.scan.candidates)
 which of them can find anything, so a file without candidates costs nothing past the candidate scan."""
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def scan_structured(
         found, more = python_analysis.analyze(rel_path, text, hits.lower(), rules)
         findings.extend(found)
         notes.extend(more)
-    if planned.iac:  # infrastructure as code: AZ40x (mi_migrate.iac)
+    if planned.iac:  # infrastructure as code: AZ40x (mi_migrate.scan.iac)
         from mi_migrate.scan import iac
 
         findings.extend(iac.analyze(rel_path, text, rules))

@@ -60,7 +60,7 @@ class Prefilter:
     also: str | None = None
     case_sensitive: bool = False
     # A value-shaped necessary condition for a whole file (bytes regex, hyperscan and `re` syntax alike), found by
-    # the candidate pass (mi_migrate.candidates); `anchor_skips_config`: not applied to config files, whose
+    # the candidate pass (mi_migrate.scan.candidates); `anchor_skips_config`: not applied to config files, whose
     # unquoted values _variants() quotes before the plugin sees them.
     anchor: bytes | None = None
     anchor_skips_config: bool = False
@@ -274,7 +274,7 @@ def _candidate_starts(text: str, lowered: str, ascii_text: bytes, pre: Prefilter
 def scan(rel_path: str, text: str, lower: bytes, rules: Sequence[Rule] | None = None,
          present: Container[str] | None = None) -> list[Finding]:
     """Third-party secrets in one file; `rules` (the active rules) limits which AZ3xx rules report. `present`:
-    the plugins whose file prefilter already passed (mi_migrate.candidates); then `lower` is not read."""
+    the plugins whose file prefilter already passed (mi_migrate.scan.candidates); then `lower` is not read."""
     if _skip_file(rel_path):
         return []
     wanted = None if rules is None else {r.id for r in rules}
