@@ -60,8 +60,12 @@ def test_jobs_1_and_2_give_the_same_findings(tree: Path) -> None:
     assert single.stdout == double.stdout
 
 
-def test_jobs_default_is_one_per_cpu(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(scan.os, "cpu_count", lambda: 3)
+def test_jobs_default_is_one_per_usable_cpu(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CPUs this process may use (taskset, a container's cpuset), not the machine's count."""
+    from mi_migrate.scan import model
+
+    monkeypatch.setattr(model.os, "sched_getaffinity", lambda pid: {0, 2, 5}, raising=False)
+    monkeypatch.setattr(model.os, "cpu_count", lambda: 64)
     result = CliRunner().invoke(main, ["scan", "--format", "json", "."])
     assert result.exit_code == 1 and WatchedPool.used == [3]
 

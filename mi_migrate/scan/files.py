@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
@@ -10,7 +9,7 @@ from pathlib import Path
 
 from mi_migrate.core.finding import Finding, Note
 from mi_migrate.core.rules import Rule, load_rules, select_rules
-from mi_migrate.scan.model import PARALLEL_THRESHOLD_BYTES, ScanResult, ScanSettings
+from mi_migrate.scan.model import PARALLEL_THRESHOLD_BYTES, ScanResult, ScanSettings, usable_cpus
 
 _RULES_CACHE: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[Rule, ...]] = {}
 
@@ -107,7 +106,7 @@ def scan_files(files: Sequence[tuple[Path, str]], settings: ScanSettings, jobs: 
     """Scan (absolute path, repository-relative path) pairs, in parallel when the input is large."""
     result = ScanResult()
     items = [(str(p), rel) for p, rel in files]
-    jobs = jobs or (os.cpu_count() or 1)
+    jobs = jobs or usable_cpus()
     total_size = 0
     for p, _ in files:
         try:

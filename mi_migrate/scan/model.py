@@ -3,6 +3,7 @@ one file; picklable) and ScanResult. Plain data, so every layer above the scanne
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,3 +62,12 @@ class ScanOptions:
     staged: bool = False  # scan what is staged (index vs HEAD) instead of files
     show_authors: bool = False  # history: put the author's email in origin
     diff_base: str | None = None  # pull-request mode: only findings on lines changed since the merge base
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (a container's or `taskset`'s limit), not the machine's count: a pool
+    larger than that only adds switching."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1

@@ -34,7 +34,7 @@ from mi_migrate.scan.files import scan_bytes
 from mi_migrate.scan.history import gitdiff
 from mi_migrate.scan.history.gitdiff import Commit
 from mi_migrate.scan.history.stream import StreamScan
-from mi_migrate.scan.model import DEFAULT_MAX_FILE_SIZE, ScanOptions, ScanResult, ScanSettings
+from mi_migrate.scan.model import DEFAULT_MAX_FILE_SIZE, ScanOptions, ScanResult, ScanSettings, usable_cpus
 
 # the baseline decision, made by the caller: the findings (and the configuration) in, the ones to report out
 Accept = Callable[[list[Finding], config_mod.Config], list[Finding]]
@@ -135,7 +135,7 @@ def run_history(options: ScanOptions, accept: Accept | None = None) -> ScanResul
         else:
             collector.add(commit, finding)
 
-    jobs = options.jobs or (os.cpu_count() or 1)
+    jobs = options.jobs or usable_cpus()
     by_blob = os.environ.get("MI_MIGRATE_HISTORY", "blob").strip().lower() != "patch"
     if by_blob and not options.staged and not options.since and not options.rev_range:
         # the whole history: each distinct blob once, then the commits that added what was found
