@@ -190,6 +190,7 @@ def _collect_git(walk: _Walk, top: str, directory: str) -> None:
         return
     seen: set[str] = set()
     real_top = os.path.realpath(top)  # git lists no path through a symbolic link: real = real top + name
+    shown = walk.rel(top)  # and a listed file's display path is the top's + `/name` (one relpath per repository)
     for raw in out.split(b"\0"):
         if not raw:
             continue
@@ -212,7 +213,8 @@ def _collect_git(walk: _Walk, top: str, directory: str) -> None:
         if stat.S_ISLNK(mode):
             _add_link(walk, path)
         elif stat.S_ISREG(mode):
-            walk.add(path, real=os.path.join(real_top, name))
+            walk.files.append((path, name if shown == "." else f"{shown}/{name}", False,
+                               os.path.join(real_top, name), False))
 
 
 def _add_link(walk: _Walk, path: str) -> None:
