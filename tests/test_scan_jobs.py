@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import shutil
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -45,7 +46,7 @@ def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(root)
     monkeypatch.setattr(scan, "PARALLEL_THRESHOLD_BYTES", 0)  # the tree is small: parallel anyway
     WatchedPool.used = []
-    monkeypatch.setattr(scan, "ProcessPoolExecutor", WatchedPool)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", WatchedPool)  # files.py imports it per pool
     return root
 
 

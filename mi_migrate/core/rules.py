@@ -31,13 +31,25 @@ class RuleError(ValueError):
 
 @dataclass(frozen=True)
 class Pattern:
-    regex: re.Pattern[str]
+    """One regex of a rule. Compiled on first use: a pre-commit run on a few files needs few of them, and the
+    rule files were checked when they were first loaded (see load_rules_from)."""
+
+    source: str
     validator: str | None  # name in mi_migrate.scan.validators.REGISTRY
     options: dict[str, Any] = field(default_factory=dict)  # passed to the validator
+    flags: int = 0
     # A value-shaped necessary condition for `regex` (bytes; the syntax hyperscan and `re` share): the candidate
     # pass looks for it in every file, and the regex runs only where it occurs. Named `<rule id>#<index>`.
-    anchor: re.Pattern[bytes] | None = None
+    anchor_source: bytes | None = None
     anchor_name: str = ""
+
+    @functools.cached_property
+    def regex(self) -> re.Pattern[str]:
+        return re.compile(self.source, self.flags)
+
+    @functools.cached_property
+    def anchor(self) -> re.Pattern[bytes] | None:
+        return None if self.anchor_source is None else re.compile(self.anchor_source)
 
 
 @dataclass(frozen=True)
@@ -85,28 +97,31 @@ def rules_dir() -> Path:
     return Path(__file__).resolve().parent.parent.parent / "rules"
 
 
-def _compile(spec: dict[str, Any], source: str, name: str = "") -> Pattern:
+def _compile(spec: dict[str, Any], source: str, name: str = "", check: bool = True) -> Pattern:
     flags = 0
     for letter in spec.get("flags", ""):
         if letter not in FLAG_LETTERS:
             raise RuleError(f"{source}: unknown regex flag {letter!r}")
         flags |= FLAG_LETTERS[letter]
-    try:
-        regex = re.compile(spec["regex"], flags)
-    except (KeyError, re.error) as exc:
-        raise RuleError(f"{source}: bad pattern: {exc}") from None
-    anchor = None
-    if "anchor" in spec:
+    if "regex" not in spec:
+        raise RuleError(f"{source}: bad pattern: no regex")
+    anchor = spec["anchor"].encode() if "anchor" in spec else None
+    if check:
         try:
-            anchor = re.compile(spec["anchor"].encode())
+            re.compile(spec["regex"], flags)
+        except re.error as exc:
+            raise RuleError(f"{source}: bad pattern: {exc}") from None
+        try:
+            if anchor is not None:
+                re.compile(anchor)
         except re.error as exc:
             raise RuleError(f"{source}: bad anchor: {exc}") from None
     options = {k: v for k, v in spec.items() if k not in ("regex", "flags", "validator", "anchor")}
-    return Pattern(regex=regex, validator=spec.get("validator"), options=options, anchor=anchor,
-                   anchor_name=name if anchor is not None else "")
+    return Pattern(source=spec["regex"], validator=spec.get("validator"), options=options, flags=flags,
+                   anchor_source=anchor, anchor_name=name if anchor is not None else "")
 
 
-def parse_rule(data: dict[str, Any], source: str) -> Rule:
+def parse_rule(data: dict[str, Any], source: str, check: bool = True) -> Rule:
     missing = [key for key in REQUIRED_KEYS if key not in data]
     if missing:
         raise RuleError(f"{source}: missing {', '.join(missing)}")
@@ -120,7 +135,7 @@ def parse_rule(data: dict[str, Any], source: str) -> Rule:
     except ValueError as exc:
         raise RuleError(f"{source}: {exc}") from None
     patterns = tuple(
-        _compile(spec, source, f"{data['id']}#{i}") for i, spec in enumerate(data.get("patterns", [])))
+        _compile(spec, source, f"{data['id']}#{i}", check) for i, spec in enumerate(data.get("patterns", [])))
     python = data.get("python", {})
     plugins = data.get("plugins", {})
     iac = data.get("iac", {})
@@ -175,13 +190,14 @@ def _cache_file(texts: dict[str, str]) -> Path | None:
     return Path(base) / f"rules-{digest.hexdigest()[:24]}.json"
 
 
-def _parsed(paths: list[Path]) -> dict[str, dict[str, Any]]:
-    """Each rule file's TOML data by file name, from the cache when the same contents were parsed before."""
+def _parsed(paths: list[Path]) -> tuple[dict[str, dict[str, Any]], Path | None, bool]:
+    """Each rule file's TOML data by file name; the cache file; whether the data came from it (then these exact
+    contents were parsed and checked before)."""
     texts = {path.name: path.read_text(encoding="utf-8") for path in paths}
     cache = _cache_file(texts)
     if cache is not None:
         try:
-            return json.loads(cache.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+            return json.loads(cache.read_text(encoding="utf-8")), cache, True
         except (OSError, ValueError):
             pass
     parsed: dict[str, dict[str, Any]] = {}
@@ -190,29 +206,33 @@ def _parsed(paths: list[Path]) -> dict[str, dict[str, Any]]:
             parsed[name] = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise RuleError(f"{name}: {exc}") from None
-    if cache is not None:
-        try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(parsed), encoding="utf-8")
-            os.replace(tmp, cache)
-        except (OSError, TypeError, ValueError):  # read-only home, or a TOML date JSON cannot hold: no cache
-            pass
-    return parsed
+    return parsed, cache, False
+
+
+def _write_cache(cache: Path, parsed: dict[str, dict[str, Any]]) -> None:
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(parsed), encoding="utf-8")
+        os.replace(tmp, cache)
+    except (OSError, TypeError, ValueError):  # read-only home, or a TOML date JSON cannot hold: no cache
+        pass
 
 
 def load_rules_from(directory: Path) -> tuple[Rule, ...]:
     rules: list[Rule] = []
     seen: dict[str, str] = {}
     paths = sorted(directory.glob("*.toml"))
-    parsed = _parsed(paths)
+    parsed, cache, cached = _parsed(paths)
     for path in paths:
         data = parsed[path.name]
-        rule = parse_rule(data, path.name)
+        rule = parse_rule(data, path.name, check=not cached)  # cached: these contents passed the checks before
         if rule.id in seen:
             raise RuleError(f"{path.name}: rule id {rule.id} already used by {seen[rule.id]}")
         seen[rule.id] = path.name
         rules.append(rule)
+    if cache is not None and not cached:  # written only once every file passed
+        _write_cache(cache, parsed)
     return tuple(sorted(rules, key=lambda r: r.id))
 
 

@@ -112,8 +112,8 @@ def anchors() -> dict[str, bytes]:
             named[name] = pre.anchor
     for rule in load_rules():
         for pattern in rule.patterns:
-            if pattern.anchor is not None:
-                named[pattern.anchor_name] = pattern.anchor.pattern
+            if pattern.anchor_source is not None:
+                named[pattern.anchor_name] = pattern.anchor_source
     return named
 
 
@@ -183,12 +183,17 @@ class _ReFinder:
     def __init__(self, literals: tuple[bytes, ...], regexes: tuple[str, ...]) -> None:
         self.literals = literals
         self.known = frozenset(literals)
-        named = anchors()
-        self.regexes = {name: re.compile(named[name]) for name in regexes}
+        self.sources = {name: anchors()[name] for name in regexes}
+        self.regexes: dict[str, re.Pattern[bytes]] = {}  # compiled when first asked (a pre-commit run asks few)
 
     def search(self, name: str, data: bytes) -> bool:
         regex = self.regexes.get(name)
-        return regex is None or regex.search(data) is not None
+        if regex is None:
+            source = self.sources.get(name)
+            if source is None:
+                return True
+            regex = self.regexes[name] = re.compile(source)
+        return regex.search(data) is not None
 
     def find(self, data: bytes) -> Hits:
         lower = data.lower()

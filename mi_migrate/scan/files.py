@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -121,6 +120,8 @@ def scan_files(files: Sequence[tuple[Path, str]], settings: ScanSettings, jobs: 
         f, n, size, count = _scan_chunk(items, settings)
         result.findings, result.notes, result.bytes_scanned, result.files_scanned = f, n, size, count
     else:
+        from concurrent.futures import ProcessPoolExecutor  # imported only when a pool runs (not for pre-commit)
+
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             for f, n, size, count in pool.map(_scan_chunk, _chunks(items, jobs), [settings] * len(items)):
                 result.findings.extend(f)
