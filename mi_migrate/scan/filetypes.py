@@ -116,7 +116,7 @@ def scan_structured(
                 python_strings.might_have(candidates.notebook_decoded(text).lower().encode("utf-8", "surrogatepass")):
             return findings, notes  # nor in a notebook whose cells join no Python literals
     if structured.wants(rel_path, hits.lower(), planned.keyword_rules, known):
-        found, more = structured.scan_structured_file(rel_path, text, rules, known, index)
+        found, more = structured.scan_structured_file(rel_path, text, rules, known, index, settings.engine)
         findings.extend(found)
         notes.extend(more)
     return findings, notes

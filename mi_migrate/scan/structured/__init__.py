@@ -100,6 +100,7 @@ def scan_structured_file(
     rules: Sequence[Rule],
     known: Sequence[Finding] = (),
     index: engine.LineIndex | None = None,
+    candidate_engine: str = "",
 ) -> tuple[list[Finding], list[Note]]:
     """Findings in the file's decoded values, each with its key path; on a parse failure a note ("scanned as
     text: invalid JSON at line 3 (…)") and no findings. `known` are the line scan's findings of the same file:
@@ -116,7 +117,8 @@ def scan_structured_file(
         return [], []
     index = index or engine.LineIndex.of(text)
     text_rules = [rule for rule in rules if rule.patterns]
-    return scan_values(rel_path, text, values, text_rules, index) + tag(known, values, index), []
+    found = scan_values(rel_path, text, values, text_rules, index, candidate_engine)
+    return found + tag(known, values, index), []
 
 
 def _notebook(text: str) -> list[Value]:

@@ -61,13 +61,14 @@ def needs_scan(text: str, value: Value) -> bool:
 
 
 def scan_values(
-    rel_path: str, text: str, values: Iterable[Value], rules: Sequence[Rule], index: LineIndex
+    rel_path: str, text: str, values: Iterable[Value], rules: Sequence[Rule], index: LineIndex,
+    candidate_engine: str = "",
 ) -> list[Finding]:
     """Findings of the Azure text rules inside the values that need it, with their key paths."""
     findings: list[Finding] = []
     for value in values:
         if len(value.text) >= MIN_VALUE and needs_scan(text, value):
-            findings.extend(scan_value(rel_path, text, value, rules, index))
+            findings.extend(scan_value(rel_path, text, value, rules, index, candidate_engine))
     return findings
 
 
@@ -93,14 +94,22 @@ def tag(known: Iterable[Finding], values: Sequence[Value], index: LineIndex) -> 
     return tagged
 
 
-def scan_value(rel_path: str, text: str, value: Value, rules: Sequence[Rule], index: LineIndex) -> list[Finding]:
+def scan_value(rel_path: str, text: str, value: Value, rules: Sequence[Rule], index: LineIndex,
+               candidate_engine: str = "") -> list[Finding]:
     before_start = max(0, value.start - CONTEXT)
     before = text[before_start : value.start]
     if value.context:  # `<add key="StorageAccountKey" value="…">`: the rules read `StorageAccountKey: …`
         before, before_start = value.context, max(0, value.start - len(value.context))
     after = text[value.end : value.end + CONTEXT]
     window = before + value.text + "\n" + after  # the value ends here, whatever the raw text goes on with
-    active = engine.rules_for(window.lower().encode("utf-8", "replace"), rules)
+    lowered = window.lower().encode("utf-8", "replace")
+    if candidate_engine == "hyperscan":  # one database scan instead of a loop over every rule's keywords
+        from mi_migrate.scan import candidates
+
+        hits = candidates.find(lowered, candidate_engine)
+        active = [rule for rule in rules if rule.patterns and (not rule.keywords or hits.any(rule.keywords))]
+    else:
+        active = engine.rules_for(lowered, rules)
     if not active:
         return []
     mapped = WindowIndex(index.starts, value=value, prefix_start=before_start, prefix_len=len(before))
