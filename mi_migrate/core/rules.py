@@ -185,6 +185,11 @@ def _cache_file(texts: dict[str, str]) -> Path | None:
     if base in ("0", "off"):
         return None
     digest = hashlib.sha256(sys.version.encode())
+    try:  # the checks a cache hit skips are this module's: another version of it parses afresh
+        stat = os.stat(__file__)
+        digest.update(f"{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+    except OSError:
+        return None
     for name, text in texts.items():
         digest.update(f"{name}\0{text}\0".encode("utf-8", "surrogatepass"))
     return Path(base) / f"rules-{digest.hexdigest()[:24]}.json"
