@@ -223,3 +223,25 @@ def test_shape_lines_give_the_same_matches_as_the_whole_text() -> None:
             assert [m.span() for m in engine._matches(pattern, text, lines)] == whole
             compared += bool(whole)
     assert compared > 50
+
+
+def test_json_parse_is_skipped_only_when_no_finding_could_get_a_key_path() -> None:
+    """filetypes._taggable: a finding without a key path inside a JSON string might be named by the parse; one on
+    a key's quote, after a line comment, or already named is not; a block comment anywhere keeps the parse."""
+    from mi_migrate.core.finding import Finding, Kind, Severity, Span
+    from mi_migrate.scan import filetypes
+
+    text = '{\n  "type": "Microsoft.Web/sites", // "x"\n  "n": "a\\\\"b"\n}\n'
+
+    def at(line: int, column: int, key_path: str | None = None) -> Finding:
+        return Finding(rule_id="AZ402", rule_name="x", path="t.json", span=Span(line, column, line, column + 1),
+                       severity=Severity.NOTE, kind=Kind.INFRASTRUCTURE, service="other", message="m",
+                       key_path=key_path)
+
+    assert not filetypes._taggable(text, at(2, 3))  # the opening quote of a key
+    assert filetypes._taggable(text, at(2, 4))  # inside "type"
+    assert filetypes._taggable(text, at(2, 14))  # inside the value
+    assert not filetypes._taggable(text, at(2, 37))  # inside the line comment
+    assert not filetypes._taggable(text, at(2, 14, key_path="resources[0].type"))
+    assert filetypes._taggable(text, at(3, 12))  # after an escaped quote, still inside the string
+    assert filetypes._taggable("/* c */" + text, at(2, 37))

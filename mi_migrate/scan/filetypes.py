@@ -107,11 +107,12 @@ def scan_structured(
     # config/IaC/notebook values decoded; findings named by key path
     known = [*known, *findings]
     kind = structured.kind_of(rel_path)
-    if kind in ("json", "notebook") and not planned.text_rules and not known:
+    if kind == "json" and not planned.text_rules and not any(_taggable(text, f) for f in known) \
+            and not candidates.json_decoding_reveals(text, rules):
+        return findings, notes  # nothing the escapes could hide and nothing to name: parsing adds nothing
+    if kind == "notebook" and not planned.text_rules and not known:
         from mi_migrate.scan.structured import python_strings
 
-        if kind == "json" and not candidates.json_decoding_reveals(text, rules):
-            return findings, notes  # nothing the escapes could hide: parsing cannot add a finding
         if kind == "notebook" and not candidates.notebook_decoding_reveals(text, rules) and not \
                 python_strings.might_have(candidates.notebook_decoded(text).lower().encode("utf-8", "surrogatepass")):
             return findings, notes  # nor in a notebook whose cells join no Python literals
@@ -120,3 +121,33 @@ def scan_structured(
         findings.extend(found)
         notes.extend(more)
     return findings, notes
+
+
+def _taggable(text: str, finding: Finding) -> bool:
+    """Whether the structured parse could give `finding` a key path: it has none and starts inside a JSON string
+    (structured.tag names only findings inside string values). JSON strings hold no line break, so the finding's
+    line is read from its start; a block comment, which could open on an earlier line, answers yes."""
+    if finding.key_path:
+        return False
+    if "/*" in text:
+        return True
+    line_start = 0
+    for _ in range(finding.span.line - 1):
+        line_start = text.find("\n", line_start) + 1
+        if line_start == 0:
+            return True
+    offset = line_start + finding.span.column - 1
+    inside, i = False, line_start
+    while i < offset:
+        char = text[i]
+        if inside:
+            if char == "\\":
+                i += 2
+                continue
+            inside = char != '"'
+        elif char == '"':
+            inside = True
+        elif text.startswith("//", i):
+            return False  # a line comment: no value here
+        i += 1
+    return inside
