@@ -130,20 +130,27 @@ def test_no_rule_anchor_or_keyword_reaches_over_a_backslash() -> None:
                     assert b"\\" not in match.group(0), pattern.anchor_name
 
 
-@pytest.mark.parametrize("engine", candidates.available())
-def test_json_with_escapes_that_reveal_nothing_is_not_parsed(engine: str, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files the structured parse is asked for, in order."""
     from mi_migrate.scan import structured
-    from mi_migrate.scan.files import scan_bytes
-    from mi_migrate.scan.model import ScanSettings
 
-    parsed: list[str] = []
+    calls: list[str] = []
     real = structured.scan_structured_file
 
     def spy(rel_path: str, *args: object, **kwargs: object) -> object:
-        parsed.append(rel_path)
+        calls.append(rel_path)
         return real(rel_path, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(structured, "scan_structured_file", spy)
+    return calls
+
+
+@pytest.mark.parametrize("engine", candidates.available())
+def test_json_with_escapes_that_reveal_nothing_is_not_parsed(engine: str, parsed: list[str]) -> None:
+    from mi_migrate.scan.files import scan_bytes
+    from mi_migrate.scan.model import ScanSettings
+
     harmless = b'{"api_key_name": "ab\\"c", "path": "C:\\\\keys\\\\x", "secret": "see \\u00e9"}'
     assert scan_bytes("settings.json", harmless, ScanSettings(engine=engine)) == ([], [])
     assert parsed == []
@@ -155,22 +162,12 @@ def test_json_with_escapes_that_reveal_nothing_is_not_parsed(engine: str, monkey
 
 
 @pytest.mark.parametrize("engine", candidates.available())
-def test_notebooks_are_parsed_only_when_decoding_can_reveal_something(
-        engine: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_notebooks_are_parsed_only_when_decoding_can_reveal_something(engine: str, parsed: list[str]) -> None:
     import json
 
-    from mi_migrate.scan import structured
     from mi_migrate.scan.files import scan_bytes
     from mi_migrate.scan.model import ScanSettings
 
-    parsed: list[str] = []
-    real = structured.scan_structured_file
-
-    def spy(rel_path: str, *args: object, **kwargs: object) -> object:
-        parsed.append(rel_path)
-        return real(rel_path, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(structured, "scan_structured_file", spy)
 
     def notebook(*lines: str) -> bytes:
         cell = {"cell_type": "code", "metadata": {}, "outputs": [], "source": list(lines)}
@@ -230,18 +227,20 @@ def test_json_parse_is_skipped_only_when_no_finding_could_get_a_key_path() -> No
     a key's quote, after a line comment, or already named is not; a block comment anywhere keeps the parse."""
     from mi_migrate.core.finding import Finding, Kind, Severity, Span
     from mi_migrate.scan import filetypes
+    from mi_migrate.scan.engine import LineIndex
 
     text = '{\n  "type": "Microsoft.Web/sites", // "x"\n  "n": "a\\\\"b"\n}\n'
+    starts = LineIndex.of(text).starts
 
     def at(line: int, column: int, key_path: str | None = None) -> Finding:
         return Finding(rule_id="AZ402", rule_name="x", path="t.json", span=Span(line, column, line, column + 1),
                        severity=Severity.NOTE, kind=Kind.INFRASTRUCTURE, service="other", message="m",
                        key_path=key_path)
 
-    assert not filetypes._taggable(text, at(2, 3))  # the opening quote of a key
-    assert filetypes._taggable(text, at(2, 4))  # inside "type"
-    assert filetypes._taggable(text, at(2, 14))  # inside the value
-    assert not filetypes._taggable(text, at(2, 37))  # inside the line comment
-    assert not filetypes._taggable(text, at(2, 14, key_path="resources[0].type"))
-    assert filetypes._taggable(text, at(3, 12))  # after an escaped quote, still inside the string
-    assert filetypes._taggable("/* c */" + text, at(2, 37))
+    assert not filetypes._taggable(text, at(2, 3), starts)  # the opening quote of a key
+    assert filetypes._taggable(text, at(2, 4), starts)  # inside "type"
+    assert filetypes._taggable(text, at(2, 14), starts)  # inside the value
+    assert not filetypes._taggable(text, at(2, 37), starts)  # inside the line comment
+    assert not filetypes._taggable(text, at(2, 14, key_path="resources[0].type"), starts)
+    assert filetypes._taggable(text, at(3, 12), starts)  # after an escaped quote, still inside the string
+    assert filetypes._taggable("/* c */" + text, at(2, 37), starts)

@@ -292,11 +292,11 @@ def json_decoding_reveals(text: str, rules: Iterable, engine: str = "") -> bool:
 _ARRAY_JOINT = re.compile(r'"\s*,\s*"')
 
 
-def notebook_decoding_reveals(text: str, rules: Iterable, engine: str = "") -> bool:
+def notebook_decoding_reveals(text: str, joined: str, rules: Iterable, engine: str = "") -> bool:
     """json_decoding_reveals for a notebook, whose sources and outputs are arrays of strings joined into one
-    value: the decoding is also tried with every array's strings run together, so a match across two pieces is
-    seen as well."""
-    return json_decoding_reveals(text, rules, engine) or _reveals(notebook_decoded(text), rules, engine)
+    value: the decoding is also tried with every array's strings run together (`joined`, from notebook_decoded),
+    so a match across two pieces is seen as well."""
+    return json_decoding_reveals(text, rules, engine) or _reveals(joined, rules, engine)
 
 
 def notebook_decoded(text: str) -> str:

@@ -262,17 +262,24 @@ def _entries(walk: _Walk, directory: str) -> Iterator[os.DirEntry[str]]:
     yield from entries
 
 
-def _walk_plain(walk: _Walk, directory: str, specs: list[tuple[str, pathspec.GitIgnoreSpec]]) -> None:
-    """Walk outside git, applying .gitignore files; a nested repository is handed to git."""
+def _enter(walk: _Walk, directory: str) -> bool:
+    """Mark `directory` walked; False when it was already (a link back into the tree) or cannot be read."""
     try:
         info = os.stat(directory)
     except OSError as exc:
         walk.note(directory, f"skipped directory: {exc.strerror}")
-        return
+        return False
     ident = (info.st_dev, info.st_ino)
     if ident in walk.dirs_done:
-        return
+        return False
     walk.dirs_done.add(ident)
+    return True
+
+
+def _walk_plain(walk: _Walk, directory: str, specs: list[tuple[str, pathspec.GitIgnoreSpec]]) -> None:
+    """Walk outside git, applying .gitignore files; a nested repository is handed to git."""
+    if not _enter(walk, directory):
+        return
     own = _gitignore(directory)
     if own is not None:
         specs = [*specs, (directory, own)]
@@ -320,15 +327,8 @@ def _walk_native(walk: _Walk, directory: str) -> None:
     The crate applies the .gitignore files (nested ones, `!` re-includes, ignored directories pruned) and prunes
     VCS directories and `exclude` entries naming a directory anywhere; Python looks at what it yields: one lstat
     per entry, nested repositories handed to git, symbolic links as `_walk_plain` treats them."""
-    try:
-        info = os.stat(directory)
-    except OSError as exc:
-        walk.note(directory, f"skipped directory: {exc.strerror}")
+    if not _enter(walk, directory):
         return
-    ident = (info.st_dev, info.st_ino)
-    if ident in walk.dirs_done:
-        return
-    walk.dirs_done.add(ident)
     overrides = OverrideBuilder(directory)
     for name in sorted(VCS_DIRS):
         overrides.add(f"!{name}")

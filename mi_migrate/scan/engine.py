@@ -72,11 +72,6 @@ _SHAPES = {"b64_88": (86, "=="), "b64_44": (43, "=")}
 _BASE64_RUNS = {width: re.compile(rf"[A-Za-z0-9+/]{{{width}}}") for width, _ in _SHAPES.values()}
 
 
-def has_shape(text: str, shape: str) -> bool:
-    """Cheap gate for patterns without a literal anchor: some base64 run of a key's length followed by its padding."""
-    return shape not in _SHAPES or bool(shape_lines(text, shape))
-
-
 def shape_lines(text: str, shape: str) -> list[tuple[int, int]]:
     """(start, end) of every line holding the shape: found by searching for the padding (fast) and checking the
     characters before it, instead of letting the regex engine try every position of the file."""

@@ -107,14 +107,18 @@ def scan_structured(
     # config/IaC/notebook values decoded; findings named by key path
     known = [*known, *findings]
     kind = structured.kind_of(rel_path)
-    if kind == "json" and not planned.text_rules and not any(_taggable(text, f) for f in known) \
-            and not candidates.json_decoding_reveals(text, rules):
-        return findings, notes  # nothing the escapes could hide and nothing to name: parsing adds nothing
+    if kind == "json" and not planned.text_rules:
+        from mi_migrate.scan.engine import LineIndex
+
+        starts = (index or LineIndex.of(text)).starts if known else ()
+        if not any(_taggable(text, f, starts) for f in known) and not candidates.json_decoding_reveals(text, rules):
+            return findings, notes  # nothing the escapes could hide and nothing to name: parsing adds nothing
     if kind == "notebook" and not planned.text_rules and not known:
         from mi_migrate.scan.structured import python_strings
 
-        if kind == "notebook" and not candidates.notebook_decoding_reveals(text, rules) and not \
-                python_strings.might_have(candidates.notebook_decoded(text).lower().encode("utf-8", "surrogatepass")):
+        joined = candidates.notebook_decoded(text)
+        if not candidates.notebook_decoding_reveals(text, joined, rules) \
+                and not python_strings.might_have(joined.lower().encode("utf-8", "surrogatepass")):
             return findings, notes  # nor in a notebook whose cells join no Python literals
     if structured.wants(rel_path, hits.lower(), planned.keyword_rules, known):
         found, more = structured.scan_structured_file(rel_path, text, rules, known, index, settings.engine)
@@ -123,19 +127,18 @@ def scan_structured(
     return findings, notes
 
 
-def _taggable(text: str, finding: Finding) -> bool:
+def _taggable(text: str, finding: Finding, starts: Sequence[int]) -> bool:
     """Whether the structured parse could give `finding` a key path: it has none and starts inside a JSON string
     (structured.tag names only findings inside string values). JSON strings hold no line break, so the finding's
-    line is read from its start; a block comment, which could open on an earlier line, answers yes."""
+    line (`starts`: the file's line offsets) is read from its start; a block comment, which could open on an
+    earlier line, answers yes."""
     if finding.key_path:
         return False
     if "/*" in text:
         return True
-    line_start = 0
-    for _ in range(finding.span.line - 1):
-        line_start = text.find("\n", line_start) + 1
-        if line_start == 0:
-            return True
+    if finding.span.line > len(starts):
+        return True
+    line_start = starts[finding.span.line - 1]
     offset = line_start + finding.span.column - 1
     inside, i = False, line_start
     while i < offset:

@@ -182,10 +182,6 @@ class Detector:
     line_gate: re.Pattern[str] | None = None  # KeywordDetector: its DENYLIST words, on the lower-cased line
     context: re.Pattern[str] | None = None  # the rule's [plugins.context]: must occur on the line, outside the secret
 
-    @property
-    def anchored(self) -> bool:
-        return self.pre.anchor is not None
-
     def wants(self, lower: bytes) -> bool:
         if self.file_regex is not None:
             return self.file_regex.search(lower) is not None
