@@ -326,6 +326,42 @@ def test_file_without_azure_imports_is_not_parsed_and_is_fast():
     assert time.perf_counter() - start < 0.05
 
 
+def _parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    seen: list[str] = []
+    real = python_analysis.parse
+
+    def spy(rel_path: str, text: str):  # type: ignore[no-untyped-def]
+        seen.append(rel_path)
+        return real(rel_path, text)
+
+    monkeypatch.setattr(python_analysis, "parse", spy)
+    return seen
+
+
+def test_azure_code_naming_no_matched_callable_is_not_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Azure SDK's own modules import `azure`, take `credential` and open connections: without one of the
+    rules' callables (or credential classes) under an imported root, nothing can resolve, so no parse."""
+    parsed = _parsed(monkeypatch)
+    text = (
+        "from azure.core.pipeline import Pipeline\nimport sqlite3\n\n"
+        "def build(credential, key, api_version):\n    conn = sqlite3.connect(':memory:')\n"
+        "    return Pipeline(transport=credential, policies=[key, api_version, conn])\n"
+    )
+    assert python_analysis.analyze(PY, text, text.lower().encode(), load_rules()) == ([], [])
+    assert parsed == []
+    connect = "import pyodbc\nconn = pyodbc.connect('Server=tcp:x.database.windows.net;Password=' + p)\n"
+    python_analysis.analyze(PY, connect, connect.lower().encode(), load_rules())
+    assert parsed == [PY]  # the root and the name together do open the file
+
+
+def test_identifiers_folded_by_nfkc_still_reach_the_analysis(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Python folds identifiers with NFKC: a full-width letter spells the same name, which the byte gate cannot
+    see, so non-ASCII files are gated by their import roots alone."""
+    text = "from azure.storage.blob import \uff22lobServiceClient\n\uff22lobServiceClient.from_connection_string(c)\n"
+    findings, _ = python_analysis.analyze(PY, text, text.lower().encode(), load_rules())
+    assert [(f.rule_id, f.fields["client"]) for f in findings] == [("AZ201", "BlobServiceClient")]
+
+
 def test_rules_are_data_with_python_tables():
     rules = {r.id: r for r in load_rules() if r.id.startswith("AZ2")}
     assert {"AZ201", "AZ202", "AZ203", "AZ204", "AZ205"} <= set(rules)

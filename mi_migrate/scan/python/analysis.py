@@ -39,7 +39,7 @@ def matchers_for(rules: Sequence[Rule]) -> Matchers:
         spec = rule.python
         if spec.get("check") not in CHECKS:
             continue
-        roots: set[bytes] = set()
+        gate = _Gate()
         base = {k: v for k, v in spec.items() if k != "targets"}
         for raw in spec.get("targets", []):
             settings = {**base, **raw}
@@ -47,9 +47,9 @@ def matchers_for(rules: Sequence[Rule]) -> Matchers:
                 (m, True) for m in raw.get("aio_modules", [])
             ]
             for module, is_async in modules:
-                roots.add(module.split(".", 1)[0].lower().encode())
                 for name, position in raw.get("callables", {}).items():
                     qualified = f"{module}.{name}"
+                    gate.add(module, name.split(".", 1)[0])
                     target = Target(
                         rule,
                         qualified,
@@ -64,33 +64,54 @@ def matchers_for(rules: Sequence[Rule]) -> Matchers:
                     matchers.by_name.setdefault(qualified, []).append(target)
         for qualified in spec.get("credential_classes", []):
             matchers.credential_classes[qualified] = rule
-            roots.add(qualified.split(".", 1)[0].lower().encode())
+            gate.add(qualified, qualified.rsplit(".", 1)[-1])
         if spec.get("fallback_prefix"):
             matchers.fallback.append(rule)
             matchers.tail_suffixes += tuple(spec.get("fallback_suffixes", ()))
+            for suffix in spec.get("fallback_suffixes", ()):
+                gate.add(spec["fallback_prefix"], suffix)
         if spec.get("check") == "secret-literal":
             matchers.literal_rules.append(rule)
-            anywhere = spec.get("keyword_anywhere", {}).get("prefix", "")
-            if anywhere:
-                roots.add(anywhere.split(".", 1)[0].lower().encode())
+            anywhere = spec.get("keyword_anywhere", {})
+            for keyword in anywhere.get("keywords", ()) if anywhere.get("prefix") else ():
+                gate.add(anywhere["prefix"], keyword)
             for qualified in spec.get("attributes", {}):
-                roots.add(qualified.split(".", 1)[0].lower().encode())
+                gate.add(qualified, qualified.rsplit(".", 1)[-1])
         tokens = tuple(t.lower().encode() for t in spec.get("tokens", ()))
-        matchers.prefilter.append((rule, tuple(sorted(roots)), tokens))
+        matchers.prefilter.append((rule, gate.frozen(), tokens))
     matchers.tails = {q.rsplit(".", 1)[-1] for q in (*matchers.by_name, *matchers.credential_classes)}
     _CACHE[key] = (tuple(rules), matchers)
     return matchers
 
 
 def wanted_rules(lower: bytes, matchers: Matchers) -> list[Rule]:
-    """Rules whose module roots and call tokens both occur: the rest of the file never gets parsed."""
+    """Rules the file could trigger: one of a rule's module roots together with the first name of a callable under
+    it (`pyodbc` and `connect`, `azure` and `BlobServiceClient`), and one of its call tokens. A qualified name
+    only resolves through an import of its root and a mention of the name, so a file failing this is never
+    parsed. Non-ASCII source can spell an identifier in a form NFKC folds to ASCII; there the roots alone gate."""
     if b"import" not in lower:
         return []
+    ascii_only = lower.isascii()
     return [
         rule
         for rule, roots, tokens in matchers.prefilter
-        if any(root in lower for root in roots) and (not tokens or any(t in lower for t in tokens))
+        if any(root in lower and (not ascii_only or any(n in lower for n in names)) for root, names in roots)
+        and (not tokens or any(t in lower for t in tokens))
     ]
+
+
+class _Gate:
+    """A rule's (module root, names) pairs for wanted_rules, lower-cased as the file's bytes are."""
+
+    def __init__(self) -> None:
+        self.names: dict[bytes, set[bytes]] = {}
+
+    def add(self, qualified: str, name: str) -> None:
+        root = qualified.split(".", 1)[0].lower().encode()
+        self.names.setdefault(root, set()).add(name.lower().encode())
+
+    def frozen(self) -> tuple[tuple[bytes, tuple[bytes, ...]], ...]:
+        return tuple((root, tuple(sorted(names))) for root, names in sorted(self.names.items()))
 
 
 def parse(rel_path: str, text: str) -> tuple[ast.Module | None, Note | None]:

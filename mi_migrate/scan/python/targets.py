@@ -30,7 +30,10 @@ class Target:
 @dataclass
 class Matchers:
     by_name: dict[str, list[Target]] = field(default_factory=dict)
-    prefilter: list[tuple[Rule, tuple[bytes, ...], tuple[bytes, ...]]] = field(default_factory=list)
+    # per rule: (module root, first names of its callables under that root) pairs, and its call tokens
+    prefilter: list[tuple[Rule, tuple[tuple[bytes, tuple[bytes, ...]], ...], tuple[bytes, ...]]] = field(
+        default_factory=list
+    )
     credential_classes: dict[str, Rule] = field(default_factory=dict)
     fallback: list[Rule] = field(default_factory=list)  # rules that also check unlisted azure.*Client calls
     tails: set[str] = field(default_factory=set)  # last name of every matched callable: a cheap first test
