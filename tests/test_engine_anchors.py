@@ -162,6 +162,30 @@ def test_json_with_escapes_that_reveal_nothing_is_not_parsed(engine: str, parsed
 
 
 @pytest.mark.parametrize("engine", candidates.available())
+def test_json_with_a_text_rule_is_parsed_only_when_an_escaped_value_could_hold_a_match(
+    engine: str, parsed: list[str]
+) -> None:
+    """A text rule in the raw bytes (a key-shaped value that fails validation) no longer sends the file to the
+    parse by itself: only the windows of its escaped values count, as scanner.scan_value would read them."""
+    from mi_migrate.scan.files import scan_bytes
+    from mi_migrate.scan.model import ScanSettings
+
+    not_a_key = "A" * 86 + "=="  # the shape, but no 64 random bytes: the line scan rejects it
+    padding = ", ".join(f'"setting{i}": "value {i}"' for i in range(20))  # the scanner reads 200 characters around
+    harmless = f'{{"path": "C:\\\\keys\\\\x", "q": "say \\"hi\\"", {padding}, "sample": "storage_key = {not_a_key}"}}'
+    assert scan_bytes("settings.json", harmless.encode(), ScanSettings(engine=engine)) == ([], [])
+    assert parsed == []
+    key = fakes.expand("«b64:64»")
+    hidden = harmless[:-1] + f', "storage_key": "{key[:40]}\\/{key[41:]}"}}'
+    found, _ = scan_bytes("settings.json", hidden.encode(), ScanSettings(engine=engine))
+    assert parsed == ["settings.json"]
+    assert [(f.rule_id, f.key_path) for f in found] == [("AZ102", "storage_key")]
+    commented = "// not strict JSON: only the parse knows where its strings are\n" + harmless
+    scan_bytes("settings.jsonc", commented.encode(), ScanSettings(engine=engine))
+    assert parsed == ["settings.json", "settings.jsonc"]
+
+
+@pytest.mark.parametrize("engine", candidates.available())
 def test_notebooks_are_parsed_only_when_decoding_can_reveal_something(engine: str, parsed: list[str]) -> None:
     import json
 

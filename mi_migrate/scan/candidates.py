@@ -285,7 +285,7 @@ def json_decoding_reveals(text: str, rules: Iterable, engine: str = "") -> bool:
     (a string without escapes is the raw text, which the line scan read), and a finding there needs its rule's
     keyword and anchor in the decoded text: neither holds a backslash, so a match reaching from raw text into a
     decoded value is in this decoding too. Not lower-cased: some anchors are case-sensitive."""
-    return _reveals(JSON_ESCAPE.sub(_unescape, text), rules, engine)
+    return reveals(JSON_ESCAPE.sub(_unescape, text), rules, engine)
 
 
 # Adjacent strings of a JSON array (`"line 1\n", "line 2"`): a notebook joins them into one value.
@@ -296,7 +296,7 @@ def notebook_decoding_reveals(text: str, joined: str, rules: Iterable, engine: s
     """json_decoding_reveals for a notebook, whose sources and outputs are arrays of strings joined into one
     value: the decoding is also tried with every array's strings run together (`joined`, from notebook_decoded),
     so a match across two pieces is seen as well."""
-    return json_decoding_reveals(text, rules, engine) or _reveals(joined, rules, engine)
+    return json_decoding_reveals(text, rules, engine) or reveals(joined, rules, engine)
 
 
 def notebook_decoded(text: str) -> str:
@@ -305,7 +305,8 @@ def notebook_decoded(text: str) -> str:
     return JSON_ESCAPE.sub(_unescape, _ARRAY_JOINT.sub("", text))
 
 
-def _reveals(decoded_text: str, rules: Iterable, engine: str) -> bool:
+def reveals(decoded_text: str, rules: Iterable, engine: str = "") -> bool:
+    """Whether some text rule has its keyword and a pattern's anchor in the text: what any finding needs."""
     hits = find(decoded_text.encode("utf-8", "surrogatepass"), engine)
     return any(
         rule.patterns and (not rule.keywords or hits.any(rule.keywords))

@@ -107,11 +107,11 @@ def scan_structured(
     # config/IaC/notebook values decoded; findings named by key path
     known = [*known, *findings]
     kind = structured.kind_of(rel_path)
-    if kind == "json" and not planned.text_rules:
+    if kind == "json":
         from mi_migrate.scan.engine import LineIndex
 
         starts = (index or LineIndex.of(text)).starts if known else ()
-        if not any(_taggable(text, f, starts) for f in known) and not candidates.json_decoding_reveals(text, rules):
+        if not any(_taggable(text, f, starts) for f in known) and not _json_escapes_reveal(text, rules, planned):
             return findings, notes  # nothing the escapes could hide and nothing to name: parsing adds nothing
     if kind == "notebook" and not planned.text_rules and not known:
         from mi_migrate.scan.structured import python_strings
@@ -125,6 +125,20 @@ def scan_structured(
         findings.extend(found)
         notes.extend(more)
     return findings, notes
+
+
+def _json_escapes_reveal(text: str, rules: tuple[Rule, ...], planned: Plan) -> bool:
+    """Whether decoding the file's escapes could give a rule its keyword and anchor. Without a text rule in the
+    raw bytes the whole decoded file is tried; with one, only the windows the scan of escaped values reads (the
+    rest is what the line scan read), when the file is strict JSON."""
+    from mi_migrate.scan import candidates
+
+    if not planned.text_rules:
+        return candidates.json_decoding_reveals(text, rules)
+    from mi_migrate.scan.structured import json_settings
+
+    windows = json_settings.escaped_value_windows(text)
+    return windows is None or candidates.reveals("\n".join(windows), rules)
 
 
 def _taggable(text: str, finding: Finding, starts: Sequence[int]) -> bool:

@@ -7,11 +7,13 @@ found, and reported where it is written).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from mi_migrate.scan.structured.scanner import CONTEXT, MIN_VALUE
 from mi_migrate.scan.structured.values import ParseFailure, Value, decode_escapes, join_index, join_key, line_of
 
 JSON_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", '"': '"', "\\": "\\", "/": "/"}
@@ -26,6 +28,7 @@ _TOKEN = re.compile(
 )
 _SPACE = re.compile(r"[ \t\r\n\ufeff]*")
 MAX_DEPTH = 500
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,3 +146,27 @@ def walk(node: Node, key_path: str = "") -> Iterator[Value]:
 
 def extract(text: str) -> list[Value]:
     return list(walk(parse(text)))
+
+
+def escaped_value_windows(text: str) -> list[str] | None:
+    """The text scanner.scan_value reads around every string with an escape in it (raw context before, the
+    decoded string, a line break, raw context after), or None when the file is not strict JSON.
+
+    In a file the line scan has read, the parse can add a finding only inside a decoded escaped value, where the
+    rules see exactly these windows; no rule with its keyword and anchor in them means the parse adds none. In
+    strict JSON (json.loads accepts it: no comments, no raw control characters in strings) one regex finds every
+    string from its opening quote; keys come along, which only widens the test."""
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    windows = []
+    for found in _STRING.finditer(text):
+        raw = found.group()
+        if "\\" not in raw:
+            continue
+        start, end = found.start() + 1, found.end() - 1
+        decoded, _ = decode_escapes(raw[1:-1], start, JSON_ESCAPES)
+        if len(decoded) >= MIN_VALUE:
+            windows.append(text[max(0, start - CONTEXT) : start] + decoded + "\n" + text[end : end + CONTEXT])
+    return windows
