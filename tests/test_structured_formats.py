@@ -193,3 +193,41 @@ def test_one_finding_per_secret_and_it_carries_the_key_path() -> None:
     assert len(findings) == 1
     assert findings[0].key_path == "Values.AzureWebJobsStorage"
     assert findings[0].to_dict()["key_path"] == "Values.AzureWebJobsStorage"
+
+
+@pytest.mark.parametrize("escaped", [True, False])
+def test_json_values_near_are_the_parse_values_a_scan_uses(escaped: bool) -> None:
+    """json_settings.values_near (json.loads' structure zipped with the leaves' positions) must give exactly the
+    values of the full parse that are escaped or hold an offset, with the same key paths and offset maps."""
+    from mi_migrate.scan.structured import json_settings
+
+    doc = {
+        "Values": {"AzureWebJobsStorage": CONN, "odd key.with dots": "plain", "n": 3, "flag": True, "none": None},
+        "resources": [{"name": "a\"quoted\"", "props": ["x", 1.5e3, {"deep": "tab\there \u00e9 \u2603"}]}],
+        "esc\u00e9ped k\"ey": {"v": "C:\\keys\\x", "w": "-1"},
+    }
+    compact = json.dumps(doc, separators=(",", ":"))
+    for text in (json.dumps(doc, indent=2), json.dumps(doc, ensure_ascii=False), compact):
+        full = json_settings.extract(text)
+        offsets = sorted({v.start for v in full[::2]} | {0, len(text) - 1})
+        near = json_settings.values_near(text, offsets, escaped)
+        assert near is not None
+        wanted = [v for v in full
+                  if (escaped and v.offsets is not None) or any(v.start <= o < v.end for o in offsets)]
+        shape = [(v.key_path, v.text, v.start, v.end, v.offsets) for v in wanted]
+        assert sorted(shape) == sorted((v.key_path, v.text, v.start, v.end, v.offsets) for v in near)
+        assert any(v.offsets is not None for v in near) or not escaped
+        assert len(near) < len(full)  # the point: values nobody reads are not built
+
+
+@pytest.mark.parametrize("text", [
+    '{"a": "x", "a": "y"}',  # duplicate key: json.loads keeps one pair, the leaves count two
+    '// comment\n{"a": "x"}',
+    '{"a": "x",}',
+    '\ufeff{"a": "x"}',
+    '{"a": "tab\tinside"}',
+])
+def test_json_values_near_leaves_other_documents_to_the_full_parse(text: str) -> None:
+    from mi_migrate.scan.structured import json_settings
+
+    assert json_settings.values_near(text, [7]) is None

@@ -107,11 +107,13 @@ def scan_structured(
     # config/IaC/notebook values decoded; findings named by key path
     known = [*known, *findings]
     kind = structured.kind_of(rel_path)
+    escapes = True  # whether decoded escaped values can hold a finding, so that the parse must scan them
     if kind == "json":
         from mi_migrate.scan.engine import LineIndex
 
         starts = (index or LineIndex.of(text)).starts if known else ()
-        if not any(_taggable(text, f, starts) for f in known) and not _json_escapes_reveal(text, rules, planned):
+        escapes = _json_escapes_reveal(text, rules, planned)
+        if not escapes and not any(_taggable(text, f, starts) for f in known):
             return findings, notes  # nothing the escapes could hide and nothing to name: parsing adds nothing
     if kind == "notebook" and not planned.text_rules and not known:
         from mi_migrate.scan.structured import python_strings
@@ -121,7 +123,8 @@ def scan_structured(
                 and not python_strings.might_have(joined.lower().encode("utf-8", "surrogatepass")):
             return findings, notes  # nor in a notebook whose cells join no Python literals
     if structured.wants(rel_path, hits.lower(), planned.keyword_rules, known):
-        found, more = structured.scan_structured_file(rel_path, text, rules, known, index, settings.engine)
+        found, more = structured.scan_structured_file(rel_path, text, rules, known, index, settings.engine,
+                                                      escapes=escapes)
         findings.extend(found)
         notes.extend(more)
     return findings, notes

@@ -101,24 +101,39 @@ def scan_structured_file(
     known: Sequence[Finding] = (),
     index: engine.LineIndex | None = None,
     candidate_engine: str = "",
+    escapes: bool = True,
 ) -> tuple[list[Finding], list[Note]]:
     """Findings in the file's decoded values, each with its key path; on a parse failure a note ("scanned as
     text: invalid JSON at line 3 (…)") and no findings. `known` are the line scan's findings of the same file:
     values the line scan read exactly as they are are not scanned again, its findings there come back with the
-    key path instead."""
+    key path instead. `escapes=False`: the caller knows no decoded JSON escape can hold a finding."""
     kind = kind_of(rel_path) or ""
+    index = index or engine.LineIndex.of(text)
     try:
-        values = extract(rel_path, text)
+        values = _json_values_near(text, known, index, escapes) if kind == "json" else None
+        if values is None:
+            values = extract(rel_path, text)
     except ParseFailure as failure:
         return [], [Note(rel_path, failure.note_text(LABELS.get(kind, kind)))]
     except (RecursionError, MemoryError):
         return [], [Note(rel_path, f"scanned as text: {LABELS.get(kind, kind)} nesting too deep")]
     if not values:
         return [], []
-    index = index or engine.LineIndex.of(text)
     text_rules = [rule for rule in rules if rule.patterns]
     found = scan_values(rel_path, text, values, text_rules, index, candidate_engine)
     return found + tag(known, values, index), []
+
+
+def _json_values_near(
+    text: str, known: Sequence[Finding], index: engine.LineIndex, escapes: bool
+) -> list[Value] | None:
+    """Of a strict JSON file, only the values scan_values and tag() use (json_settings.values_near)."""
+    from mi_migrate.scan.structured import json_settings
+
+    starts = index.starts
+    offsets = [starts[f.span.line - 1] + f.span.column - 1 for f in known
+               if not f.key_path and f.span.line <= len(starts)]
+    return json_settings.values_near(text, offsets, escapes)
 
 
 def _notebook(text: str) -> list[Value]:

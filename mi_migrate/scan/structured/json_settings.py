@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +28,10 @@ _TOKEN = re.compile(
 )
 _SPACE = re.compile(r"[ \t\r\n\ufeff]*")
 MAX_DEPTH = 500
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+# In a document json.loads accepted, every string and scalar in order (strings are taken from their opening
+# quote, so nothing inside one is read as a scalar)
+_LEAF = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|-?[0-9][0-9.eE+-]*|true|false|null|NaN|-?Infinity', re.S)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,3 +173,80 @@ def escaped_value_windows(text: str) -> list[str] | None:
         if len(decoded) >= MIN_VALUE:
             windows.append(text[max(0, start - CONTEXT) : start] + decoded + "\n" + text[end : end + CONTEXT])
     return windows
+
+
+class _OutOfStep(Exception):
+    """json.loads' tree and the leaves the regex found do not line up (a duplicate key dropped a pair)."""
+
+
+def values_near(text: str, offsets: Sequence[int], escaped: bool = True) -> list[Value] | None:
+    """The values of extract() a scan can use, from a strict JSON file: every string with an escape (the rest is
+    what the line scan read; `escaped=False` when those cannot reveal anything) and every string holding one of
+    `offsets` (findings to name by key path). json.loads
+    gives the structure, _LEAF the position of each leaf in the same order, so no string is decoded or wrapped
+    unless it is kept. None when the file is not strict JSON or the two do not line up; extract() decides then."""
+    try:
+        loaded = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    walk = _NearWalk(text, sorted(offsets), escaped)
+    try:
+        walk.visit(loaded, 0)
+    except (_OutOfStep, StopIteration, RecursionError):
+        return None
+    return walk.kept if next(walk.leaves, None) is None else None
+
+
+class _NearWalk:
+    def __init__(self, text: str, targets: list[int], escaped: bool) -> None:
+        self.text = text
+        self.escaped = escaped
+        self.leaves = _LEAF.finditer(text)
+        self.targets = targets
+        self.next_target = 0
+        self.path: list[re.Match[str] | int] = []  # key leaves and list indexes down to the current node
+        self.kept: list[Value] = []
+
+    def visit(self, node: object, depth: int) -> None:
+        if depth > MAX_DEPTH:
+            raise _OutOfStep
+        if isinstance(node, dict):
+            for child in node.values():
+                key = next(self.leaves)
+                if self.text[key.start()] != '"':
+                    raise _OutOfStep
+                self.path.append(key)
+                self.visit(child, depth + 1)
+                self.path.pop()
+        elif isinstance(node, list):
+            for index, child in enumerate(node):
+                self.path.append(index)
+                self.visit(child, depth + 1)
+                self.path.pop()
+        else:
+            self.leaf(isinstance(node, str))
+
+    def leaf(self, is_string: bool) -> None:
+        found = next(self.leaves)
+        begin, finish = found.span()
+        if (self.text[begin] == '"') != is_string:
+            raise _OutOfStep
+        if not is_string:
+            return
+        targets, i = self.targets, self.next_target
+        while i < len(targets) and targets[i] <= begin:
+            i += 1
+        self.next_target = i
+        holds = i < len(targets) and targets[i] < finish - 1
+        if holds or (self.escaped and self.text.find("\\", begin, finish) != -1):
+            self.kept.append(_string(self.text[begin:finish], begin).value(self.key_path()))
+
+    def key_path(self) -> str:
+        path = ""
+        for step in self.path:
+            if isinstance(step, int):
+                path = join_index(path, step)
+            else:
+                raw = step.group()
+                path = join_key(path, raw[1:-1] if "\\" not in raw else _string(raw, step.start()).text)
+        return path
