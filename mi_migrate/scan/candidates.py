@@ -239,7 +239,13 @@ def finder(engine: str = "") -> _ReFinder | _HyperscanFinder:
     engine = engine or choose()
     literals, regexes = universe()
     if engine == "hyperscan" and _native() is not None:
-        return _HyperscanFinder(literals, regexes)
+        # the Python analysis' gate literals too: with them in the database its test is set lookups, where
+        # `re` would pay a scan per literal for every file (there they are looked up in Python files only)
+        from mi_migrate.core.rules import load_rules
+        from mi_migrate.scan.python.analysis import gate_literals
+
+        extra = gate_literals(load_rules()).difference(literals)
+        return _HyperscanFinder(literals + tuple(sorted(extra)), regexes)
     return _ReFinder(literals, regexes)
 
 

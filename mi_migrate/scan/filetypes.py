@@ -91,7 +91,7 @@ def scan_structured(
     if planned.python:
         from mi_migrate.scan.python import analysis as python_analysis
 
-        found, more = python_analysis.analyze(rel_path, text, hits.lower(), rules)
+        found, more = python_analysis.analyze(rel_path, text, hits, rules)
         findings.extend(found)
         notes.extend(more)
     if planned.iac:  # infrastructure as code: AZ40x (mi_migrate.scan.iac)

@@ -10,7 +10,7 @@ import ast
 import re
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from mi_migrate.core.finding import Finding, Note, Span
 from mi_migrate.core.rules import Rule
@@ -84,20 +84,40 @@ def matchers_for(rules: Sequence[Rule]) -> Matchers:
     return matchers
 
 
-def wanted_rules(lower: bytes, matchers: Matchers) -> list[Rule]:
+class Candidates(Protocol):
+    """What wanted_rules reads of mi_migrate.scan.candidates.Hits (which imports this module's gate_literals)."""
+
+    def __contains__(self, literal: bytes) -> bool: ...
+
+    def lower(self) -> bytes: ...
+
+
+def wanted_rules(lower: bytes | Candidates, matchers: Matchers) -> list[Rule]:
     """Rules the file could trigger: one of a rule's module roots together with the first name of a callable under
     it (`pyodbc` and `connect`, `azure` and `BlobServiceClient`), and one of its call tokens. A qualified name
     only resolves through an import of its root and a mention of the name, so a file failing this is never
-    parsed. Non-ASCII source can spell an identifier in a form NFKC folds to ASCII; there the roots alone gate."""
+    parsed. Non-ASCII source can spell an identifier in a form NFKC folds to ASCII; there the roots alone gate.
+    `lower` is the file's lower-cased bytes or its candidates (whose database holds gate_literals())."""
     if b"import" not in lower:
         return []
-    ascii_only = lower.isascii()
+    ascii_only = (lower if isinstance(lower, bytes) else lower.lower()).isascii()
     return [
         rule
         for rule, roots, tokens in matchers.prefilter
         if any(root in lower and (not ascii_only or any(n in lower for n in names)) for root, names in roots)
         and (not tokens or any(t in lower for t in tokens))
     ]
+
+
+def gate_literals(rules: Sequence[Rule]) -> set[bytes]:
+    """Every literal wanted_rules asks about, for the candidate database (one scan answers them all)."""
+    literals = {b"import"}
+    for _rule, roots, tokens in matchers_for([rule for rule in rules if rule.python]).prefilter:
+        literals.update(tokens)
+        for root, names in roots:
+            literals.add(root)
+            literals.update(names)
+    return literals
 
 
 class _Gate:
@@ -171,7 +191,7 @@ def _blank_fstrings(text: str) -> str | None:
 
 
 def analyze(
-    rel_path: str, text: str, lower: bytes, rules: tuple[Rule, ...]
+    rel_path: str, text: str, lower: bytes | Candidates, rules: tuple[Rule, ...]
 ) -> tuple[list[Finding], list[Note]]:
     """Key-based client code in one Python file, as warnings (this code can move to managed identity)."""
     matchers = matchers_for(rules)
