@@ -231,3 +231,19 @@ def test_json_values_near_leaves_other_documents_to_the_full_parse(text: str) ->
     from mi_migrate.scan.structured import json_settings
 
     assert json_settings.values_near(text, [7]) is None
+
+
+def test_decode_text_reads_escapes_exactly_as_decode_escapes() -> None:
+    """The window test (json_settings.escaped_value_windows) decodes with decode_text; the scan with
+    decode_escapes. Any difference would let the test skip a value the scan would find a key in."""
+    import random
+
+    from mi_migrate.scan.structured.json_settings import JSON_ESCAPES
+    from mi_migrate.scan.structured.values import decode_escapes, decode_text
+
+    pieces = ["\\u", "\\x", "\\U", "\\", "d8", "D8", "dc", "00", "41", "ff", "0", "n", "t", '"', "/", "a", "\u00e9",
+              '\\"', "\\\\", "\\uD83D\\uDE00", "\\uDBFF\\uFFFF", "\\ud800", "\\u00", "Z"]
+    rng = random.Random(12)
+    for _ in range(20_000):
+        raw = "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 12)))
+        assert decode_text(raw, JSON_ESCAPES) == decode_escapes(raw, 0, JSON_ESCAPES)[0], raw

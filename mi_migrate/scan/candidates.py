@@ -314,6 +314,9 @@ def notebook_decoded(text: str) -> str:
 def reveals(decoded_text: str, rules: Iterable, engine: str = "") -> bool:
     """Whether some text rule has its keyword and a pattern's anchor in the text: what any finding needs."""
     hits = find(decoded_text.encode("utf-8", "surrogatepass"), engine)
+    if hits.empty:  # no literal at all: only a text rule without keywords could match
+        return any(rule.patterns and not rule.keywords and any(
+            not p.anchor_name or hits.matched(p.anchor_name) for p in rule.patterns) for rule in rules)
     return any(
         rule.patterns and (not rule.keywords or hits.any(rule.keywords))
         and any(not p.anchor_name or hits.matched(p.anchor_name) for p in rule.patterns)

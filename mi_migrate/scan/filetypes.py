@@ -107,7 +107,7 @@ def scan_structured(
     # config/IaC/notebook values decoded; findings named by key path
     known = [*known, *findings]
     kind = structured.kind_of(rel_path)
-    escapes = True  # whether decoded escaped values can hold a finding, so that the parse must scan them
+    escapes: bool | frozenset[int] = True  # which decoded escaped values can hold a finding (parse scans them)
     if kind == "json":
         from mi_migrate.scan.engine import LineIndex
 
@@ -130,10 +130,11 @@ def scan_structured(
     return findings, notes
 
 
-def _json_escapes_reveal(text: str, rules: tuple[Rule, ...], planned: Plan) -> bool:
+def _json_escapes_reveal(text: str, rules: tuple[Rule, ...], planned: Plan) -> bool | frozenset[int]:
     """Whether decoding the file's escapes could give a rule its keyword and anchor. Without a text rule in the
     raw bytes the whole decoded file is tried; with one, only the windows the scan of escaped values reads (the
-    rest is what the line scan read), when the file is strict JSON."""
+    rest is what the line scan read), when the file is strict JSON: then the answer is the start offsets of the
+    values whose window can (empty: none)."""
     from mi_migrate.scan import candidates
 
     if not planned.text_rules:
@@ -141,7 +142,11 @@ def _json_escapes_reveal(text: str, rules: tuple[Rule, ...], planned: Plan) -> b
     from mi_migrate.scan.structured import json_settings
 
     windows = json_settings.escaped_value_windows(text)
-    return windows is None or candidates.reveals("\n".join(windows), rules)
+    if windows is None:
+        return True
+    if not candidates.reveals("\n".join(window for _, window in windows), rules):
+        return frozenset()
+    return frozenset(start for start, window in windows if candidates.reveals(window, rules))
 
 
 def _taggable(text: str, finding: Finding, starts: Sequence[int]) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import replace
 
 from mi_migrate.core.finding import Finding, Note
@@ -101,12 +101,13 @@ def scan_structured_file(
     known: Sequence[Finding] = (),
     index: engine.LineIndex | None = None,
     candidate_engine: str = "",
-    escapes: bool = True,
+    escapes: bool | Container[int] = True,
 ) -> tuple[list[Finding], list[Note]]:
     """Findings in the file's decoded values, each with its key path; on a parse failure a note ("scanned as
     text: invalid JSON at line 3 (…)") and no findings. `known` are the line scan's findings of the same file:
     values the line scan read exactly as they are are not scanned again, its findings there come back with the
-    key path instead. `escapes=False`: the caller knows no decoded JSON escape can hold a finding."""
+    key path instead. `escapes`: False when the caller knows no decoded JSON escape can hold a finding, or the
+    start offsets of the escaped JSON values that can."""
     kind = kind_of(rel_path) or ""
     index = index or engine.LineIndex.of(text)
     try:
@@ -125,7 +126,7 @@ def scan_structured_file(
 
 
 def _json_values_near(
-    text: str, known: Sequence[Finding], index: engine.LineIndex, escapes: bool
+    text: str, known: Sequence[Finding], index: engine.LineIndex, escapes: bool | Container[int]
 ) -> list[Value] | None:
     """Of a strict JSON file, only the values scan_values and tag() use (json_settings.values_near)."""
     from mi_migrate.scan.structured import json_settings

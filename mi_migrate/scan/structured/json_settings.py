@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Container, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from mi_migrate.scan.structured.scanner import CONTEXT, MIN_VALUE
-from mi_migrate.scan.structured.values import ParseFailure, Value, decode_escapes, join_index, join_key, line_of
+from mi_migrate.scan.structured.values import (
+    ParseFailure,
+    Value,
+    decode_escapes,
+    decode_text,
+    join_index,
+    join_key,
+    line_of,
+)
 
 JSON_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", '"': '"', "\\": "\\", "/": "/"}
 _TOKEN = re.compile(
@@ -151,27 +159,27 @@ def extract(text: str) -> list[Value]:
     return list(walk(parse(text)))
 
 
-def escaped_value_windows(text: str) -> list[str] | None:
-    """The text scanner.scan_value reads around every string with an escape in it (raw context before, the
-    decoded string, a line break, raw context after), or None when the file is not strict JSON.
+def escaped_value_windows(text: str) -> list[tuple[int, str]] | None:
+    """(value start, window) for every string with an escape in it: the text scanner.scan_value reads around it
+    (raw context before, the decoded string, a line break, raw context after). None when the file is not strict
+    JSON.
 
     In a file the line scan has read, the parse can add a finding only inside a decoded escaped value, where the
-    rules see exactly these windows; no rule with its keyword and anchor in them means the parse adds none. In
-    strict JSON (json.loads accepts it: no comments, no raw control characters in strings) one regex finds every
-    string from its opening quote; keys come along, which only widens the test."""
+    rules see exactly this window; a window without some rule's keyword and anchor adds none. In strict JSON
+    (json.loads accepts it: no comments, no raw control characters in strings) one regex finds every string from
+    its opening quote; keys come along, which only widens the test."""
     try:
         json.loads(text)
     except (ValueError, RecursionError):
         return None
     windows = []
     for found in _STRING.finditer(text):
-        raw = found.group()
-        if "\\" not in raw:
-            continue
         start, end = found.start() + 1, found.end() - 1
-        decoded, _ = decode_escapes(raw[1:-1], start, JSON_ESCAPES)
+        if text.find("\\", start, end) == -1:
+            continue
+        decoded = decode_text(text[start:end], JSON_ESCAPES)
         if len(decoded) >= MIN_VALUE:
-            windows.append(text[max(0, start - CONTEXT) : start] + decoded + "\n" + text[end : end + CONTEXT])
+            windows.append((start, text[max(0, start - CONTEXT) : start] + decoded + "\n" + text[end : end + CONTEXT]))
     return windows
 
 
@@ -179,10 +187,10 @@ class _OutOfStep(Exception):
     """json.loads' tree and the leaves the regex found do not line up (a duplicate key dropped a pair)."""
 
 
-def values_near(text: str, offsets: Sequence[int], escaped: bool = True) -> list[Value] | None:
+def values_near(text: str, offsets: Sequence[int], escaped: bool | Container[int] = True) -> list[Value] | None:
     """The values of extract() a scan can use, from a strict JSON file: every string with an escape (the rest is
-    what the line scan read; `escaped=False` when those cannot reveal anything) and every string holding one of
-    `offsets` (findings to name by key path). json.loads
+    what the line scan read), or only those starting at an offset in `escaped` (the ones whose window can reveal
+    something), and every string holding one of `offsets` (findings to name by key path). json.loads
     gives the structure, _LEAF the position of each leaf in the same order, so no string is decoded or wrapped
     unless it is kept. None when the file is not strict JSON or the two do not line up; extract() decides then."""
     try:
@@ -198,7 +206,7 @@ def values_near(text: str, offsets: Sequence[int], escaped: bool = True) -> list
 
 
 class _NearWalk:
-    def __init__(self, text: str, targets: list[int], escaped: bool) -> None:
+    def __init__(self, text: str, targets: list[int], escaped: bool | Container[int]) -> None:
         self.text = text
         self.escaped = escaped
         self.leaves = _LEAF.finditer(text)
@@ -238,7 +246,8 @@ class _NearWalk:
             i += 1
         self.next_target = i
         holds = i < len(targets) and targets[i] < finish - 1
-        if holds or (self.escaped and self.text.find("\\", begin, finish) != -1):
+        if holds or (self.escaped and self.text.find("\\", begin, finish) != -1
+                     and (self.escaped is True or begin + 1 in self.escaped)):
             self.kept.append(_string(self.text[begin:finish], begin).value(self.key_path()))
 
     def key_path(self) -> str:

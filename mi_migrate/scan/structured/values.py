@@ -124,3 +124,30 @@ def decode_escapes(
         offsets.append(start + i)
         i += 2
     return "".join(out), offsets
+
+
+# decode_escapes' reading, as one regex: a high surrogate takes the `\\uXXXX` after it whatever that is
+_ESCAPE = re.compile(
+    r"\\(?:u(?P<hi>[dD][89abAB][0-9a-fA-F]{2})\\u(?P<lo>[0-9a-fA-F]{4})|u(?P<u>[0-9a-fA-F]{4})"
+    r"|x(?P<x>[0-9a-fA-F]{2})|U(?P<U>[0-9a-fA-F]{8})|(?P<char>.))",
+    re.S,
+)
+
+
+def decode_text(raw: str, escapes: dict[str, str]) -> str:
+    """decode_escapes(raw, …)[0] with `unicode=True`, without the offset map: for tests that only need the text."""
+    if "\\" not in raw:
+        return raw
+
+    def one(match: re.Match[str]) -> str:
+        hi, code = match.group("hi"), match.group("u") or match.group("x") or match.group("U")
+        if hi is not None:
+            value = 0x10000 + ((int(hi, 16) - 0xD800) << 10) + (int(match.group("lo"), 16) - 0xDC00)
+        elif code is not None:
+            value = int(code, 16)
+        else:
+            char = match.group("char")
+            return escapes.get(char, char)
+        return chr(value) if value < 0x110000 else "\ufffd"
+
+    return _ESCAPE.sub(one, raw)
