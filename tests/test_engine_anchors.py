@@ -217,8 +217,9 @@ def test_shape_patterns_stay_on_one_line() -> None:
 
     from mi_migrate.scan import engine
 
-    shaped = [p for rule in load_rules() for p in rule.patterns if p.options.get("shape") in engine._SHAPES]
-    assert len(shaped) >= 6
+    shaped = [p for rule in load_rules() for p in rule.patterns
+              if p.options.get("shape") in engine._SHAPES or p.options.get("shape") in engine._RUNS]
+    assert len(shaped) >= 8
     for pattern in shaped:
         source = pattern.regex.pattern
         assert not pattern.regex.flags & (re.DOTALL | re.MULTILINE), source
@@ -232,15 +233,23 @@ def test_shape_lines_give_the_same_matches_as_the_whole_text() -> None:
     from mi_migrate.scan import engine
 
     rng = random.Random(RNG_SEED)
-    shaped = [p for rule in load_rules() for p in rule.patterns if p.options.get("shape") in engine._SHAPES]
+    shaped = [p for rule in load_rules() for p in rule.patterns
+              if p.options.get("shape") in engine._SHAPES or p.options.get("shape") in engine._RUNS]
+    assert {p.options["shape"] for p in shaped} == {*engine._SHAPES, *engine._RUNS}
     texts = _rule_texts()
-    pieces = [*texts[:60], "\n", "==", "=", " ", "key = ", "'"]
-    texts += ["".join(rng.choice(pieces) for _ in range(rng.randrange(1, 8))) for _ in range(300)]
+    hexes = "".join(rng.choice("0123456789abcdef") for _ in range(32))
+    alnum = "".join(rng.choice("0123456789abcdefXYZ") for _ in range(52))
+    pieces = [*texts[:60], "\n", "==", "=", " ", "key = ", "'", hexes, alnum, "-",
+              "\u00e9", "\ud800", "\U0001f600"]  # non-ASCII: byte and character offsets differ
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randrange(1, 8))) for _ in range(600)]
+    texts += [f"\u00e9\n{hexes}", f"\u00e9\u00e9\nkey = {alnum}\n",
+              f"\U0001f600 \n{hexes} \u00e9 {hexes}\n\ud800\n{alnum}"]
     compared = 0
     for text in texts:
         for pattern in shaped:
             whole = [m.span() for m in pattern.regex.finditer(text)]
-            lines = engine.shape_lines(text, pattern.options["shape"])
+            shape = pattern.options["shape"]
+            lines = engine.shape_lines(text, shape) if shape in engine._SHAPES else engine.run_lines(text, shape)
             assert [m.span() for m in engine._matches(pattern, text, lines)] == whole
             compared += bool(whole)
     assert compared > 50

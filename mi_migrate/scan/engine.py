@@ -90,6 +90,46 @@ def shape_lines(text: str, shape: str) -> list[tuple[int, int]]:
     return lines
 
 
+def _class_table(members: bytes) -> bytes:
+    return bytes(0x68 if byte in members else 0x2E for byte in range(256))  # member → "h", else "."
+
+
+_DIGITS, _LOWER, _UPPER = b"0123456789", b"abcdefghijklmnopqrstuvwxyz", b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# shape → (translation marking the run's character class, run length): a match needs that many in a row
+_RUNS = {
+    "hex_32": (_class_table(_DIGITS + b"abcdef"), 32),
+    "alnum_52": (_class_table(_DIGITS + _LOWER + _UPPER), 52),
+}
+
+
+def run_lines(text: str, shape: str) -> list[tuple[int, int]]:
+    """(start, end) of every line holding a run of the shape's character class at least as long as the shape:
+    the bytes are mapped to "member or not" in one C-level pass and the run is found with a substring search,
+    instead of letting the regex engine try every position. UTF-8 bytes outside ASCII are never members, so a
+    line's runs are the same in bytes and in characters; only the offsets need mapping back."""
+    table, width = _RUNS[shape]
+    data = text.encode("utf-8", "surrogatepass")
+    marks = data.translate(table)
+    needle = b"h" * width
+    same = len(data) == len(text)  # ASCII: byte offsets are character offsets
+    lines: list[tuple[int, int]] = []
+    chars = consumed = 0  # for non-ASCII text: characters in data[:consumed]
+    pos = marks.find(needle)
+    while pos != -1:
+        start = data.rfind(b"\n", 0, pos) + 1
+        end = data.find(b"\n", pos)
+        end = len(data) if end == -1 else end
+        if same:
+            lines.append((start, end))
+        else:
+            chars += len(data[consumed:start].decode("utf-8", "surrogatepass"))
+            width_chars = len(data[start:end].decode("utf-8", "surrogatepass"))
+            lines.append((chars, chars + width_chars))
+            chars, consumed = chars + width_chars, end
+        pos = marks.find(needle, end)
+    return lines
+
+
 def _matches(pattern: Pattern, text: str, lines: list[tuple[int, int]] | None) -> Iterator[re.Match[str]]:
     """The pattern's matches in order; with `lines`, only within those lines. A shape pattern never crosses a
     line and uses no `$` (tests/test_engine_anchors.py checks), so these are exactly the matches of the file."""
@@ -115,9 +155,9 @@ def scan_text(
                 continue
             shape = pattern.options.get("shape")
             lines = None
-            if shape in _SHAPES:
+            if shape in _SHAPES or shape in _RUNS:
                 if shape not in shapes:
-                    shapes[shape] = shape_lines(text, shape)
+                    shapes[shape] = shape_lines(text, shape) if shape in _SHAPES else run_lines(text, shape)
                 lines = shapes[shape]
                 if not lines:
                     continue

@@ -102,21 +102,23 @@ def scan_value(rel_path: str, text: str, value: Value, rules: Sequence[Rule], in
         before, before_start = value.context, max(0, value.start - len(value.context))
     after = text[value.end : value.end + CONTEXT]
     window = before + value.text + "\n" + after  # the value ends here, whatever the raw text goes on with
-    lowered = window.lower().encode("utf-8", "replace")
+    hits = None
     if candidate_engine == "hyperscan":  # one database scan instead of a loop over every rule's keywords
         from mi_migrate.scan import candidates
 
-        hits = candidates.find(lowered, candidate_engine)
+        # the window as written (anchors can be case-sensitive; the keyword literals are caseless): a pattern
+        # whose anchor is not in it is not run
+        hits = candidates.find(window.encode("utf-8", "surrogatepass"), candidate_engine)
         active = [rule for rule in rules if rule.patterns and (not rule.keywords or hits.any(rule.keywords))]
     else:
-        active = engine.rules_for(lowered, rules)
+        active = engine.rules_for(window.lower().encode("utf-8", "replace"), rules)
     if not active:
         return []
     mapped = WindowIndex(index.starts, value=value, prefix_start=before_start, prefix_len=len(before))
     first = index.position(value.start)
     last = index.position(value.end)
     kept: list[Finding] = []
-    for finding in engine.scan_text(rel_path, window, active, mapped):
+    for finding in engine.scan_text(rel_path, window, active, mapped, hits=hits):
         position = (finding.span.line, finding.span.column)
         if not first <= position < last and not (value.encoding and position == first):
             continue  # starts outside the value: the line scan (or another value) owns it
