@@ -78,3 +78,31 @@ def test_file_without_candidates_is_not_decoded(engine: str, monkeypatch: pytest
 
     monkeypatch.setattr(scan, "decode", fail)
     assert scan_bytes("notes.md", b"nothing to see here\n" * 1000, ScanSettings(engine=engine)) == ([], [])
+
+
+@pytest.mark.skipif("hyperscan" not in candidates.available(), reason="no hyperscan wheel on this platform")
+def test_compiled_database_is_cached_and_a_damaged_copy_is_rebuilt(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every worker of a scan builds the finder; the compiled database comes from the cache after the first."""
+    import hyperscan
+
+    monkeypatch.setenv("MI_MIGRATE_CACHE_DIR", str(tmp_path))
+    literals, names = candidates.universe()
+    sample = b"import os\nAZURE_STORAGE_ACCOUNT_KEY = " + fakes.expand("«b64:64»").encode()
+    expected = candidates._HyperscanFinder(literals, names).find(sample)
+    (cached,) = tmp_path.glob("candidates-*.hsdb")
+    compiles: list[int] = []
+    real = hyperscan.Database
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        compiles.append(1)  # a new database is made only to compile it
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(hyperscan, "Database", counting)
+    again = candidates._HyperscanFinder(literals, names).find(sample)
+    assert compiles == [] and again._found == expected._found and again._regexes == expected._regexes
+    assert expected.any((b"key",)) and expected.matched("AZ102#0")
+    cached.write_bytes(cached.read_bytes()[:1000])  # truncated: rebuilt, not an error
+    rebuilt = candidates._HyperscanFinder(literals, names).find(sample)
+    assert compiles == [1] and rebuilt._found == expected._found

@@ -177,12 +177,19 @@ def parse_rule(data: dict[str, Any], source: str, check: bool = True) -> Rule:
     )
 
 
+def cache_dir() -> Path | None:
+    """Where mi-migrate keeps what it can rebuild (parsed rules, the compiled candidate database):
+    MI_MIGRATE_CACHE_DIR, else $XDG_CACHE_HOME/mi-migrate or ~/.cache/mi-migrate; None when set to "off"."""
+    base = os.environ.get("MI_MIGRATE_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "mi-migrate")
+    return None if base in ("0", "off") else Path(base)
+
+
 def _cache_file(texts: dict[str, str]) -> Path | None:
     """Where the parsed rule files are kept between runs, named by a hash of their contents: tomllib is pure
     Python and parsing 40-odd rule files costs a pre-commit run ~75 ms; the JSON copy reads in a few ms."""
-    base = os.environ.get("MI_MIGRATE_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "mi-migrate")
-    if base in ("0", "off"):
+    base = cache_dir()
+    if base is None:
         return None
     digest = hashlib.sha256(sys.version.encode())
     try:  # the checks a cache hit skips are this module's: another version of it parses afresh
@@ -192,7 +199,7 @@ def _cache_file(texts: dict[str, str]) -> Path | None:
         return None
     for name, text in texts.items():
         digest.update(f"{name}\0{text}\0".encode("utf-8", "surrogatepass"))
-    return Path(base) / f"rules-{digest.hexdigest()[:24]}.json"
+    return base / f"rules-{digest.hexdigest()[:24]}.json"
 
 
 def _parsed(paths: list[Path]) -> tuple[dict[str, dict[str, Any]], Path | None, bool]:

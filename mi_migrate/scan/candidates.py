@@ -27,9 +27,11 @@ lower-cased copy made on first use.
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.util
 import os
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -215,9 +217,7 @@ class _HyperscanFinder:
         expressions += [named[name] for name in regexes]
         flags = [hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH] * len(literals)
         flags += [hyperscan.HS_FLAG_SINGLEMATCH] * len(regexes)
-        self.db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self.db.compile(expressions=expressions, ids=list(range(len(expressions))), elements=len(expressions),
-                        flags=flags)
+        self.db = _compiled(hyperscan, expressions, flags)
 
     def find(self, data: bytes) -> Hits:
         ids: list[int] = []
@@ -227,6 +227,36 @@ class _HyperscanFinder:
         found = frozenset(self.literals[i] for i in ids if i < count)
         matched = frozenset(self.names[i - count] for i in ids if i >= count)
         return Hits(data, found, self.known, matched, names=self.name_set)
+
+
+def _compiled(hyperscan: Any, expressions: list[bytes], flags: list[int]) -> Any:
+    """The block-mode database of `expressions`, from the cache when these exact expressions were compiled before
+    (compiling takes ~0.2 s, and every worker of a scan would pay it); a damaged cache file is compiled afresh."""
+    from mi_migrate.core.rules import cache_dir
+
+    digest = hashlib.sha256(f"{getattr(hyperscan, '__version__', '')}\0{sys.version}\0".encode())
+    for expression, flag in zip(expressions, flags, strict=True):
+        digest.update(b"%d\0%s\0" % (flag, expression))
+    base = cache_dir()
+    cache = base / f"candidates-{digest.hexdigest()[:24]}.hsdb" if base is not None else None
+    if cache is not None:
+        try:
+            db = hyperscan.loadb(cache.read_bytes(), mode=hyperscan.HS_MODE_BLOCK)
+            db.scratch = hyperscan.Scratch(db)
+            return db
+        except (OSError, ValueError, TypeError, hyperscan.error):  # damaged or from another build
+            pass
+    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    db.compile(expressions=expressions, ids=list(range(len(expressions))), elements=len(expressions), flags=flags)
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+            tmp.write_bytes(hyperscan.dumpb(db))
+            os.replace(tmp, cache)
+        except OSError:  # read-only home: compile every time
+            pass
+    return db
 
 
 def _collect(pattern_id: int, start: int, end: int, flags: int, ids: list[int]) -> None:
