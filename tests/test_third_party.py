@@ -242,3 +242,23 @@ def test_prefiltered_scan_is_much_faster_than_every_plugin_on_every_line() -> No
     naive_time = time.perf_counter() - start
     assert smart_found == 0
     assert naive_time / smart_time >= 10, (naive_time, smart_time)
+
+
+def test_detect_secrets_loads_without_requests_and_verification_still_reaches_it() -> None:
+    """detect-secrets imports `requests` only to verify secrets; mi-migrate's import defers it (~100 ms of a
+    pre-commit run). A fresh interpreter shows both halves: not loaded by the scan, loaded once a plugin asks."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from mi_migrate.scan import third_party\n"
+        "third_party._detectors(); third_party._skip_file('a.py')\n"
+        "print('urllib3' in sys.modules)\n"
+        "from detect_secrets.plugins import slack\n"
+        "print(callable(slack.requests.post), 'urllib3' in sys.modules)\n"
+        "import requests\n"
+        "print(type(requests).__name__, requests.Session.__name__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split("\n")[:3] == ["False", "True True", "module Session"]

@@ -26,6 +26,7 @@ from typing import Any
 from mi_migrate.core.finding import Finding, Kind, Span
 from mi_migrate.core.redact import redact, secret_hash
 from mi_migrate.core.rules import Rule, load_rules
+from mi_migrate.scan.deferred_requests import import_detect_secrets
 
 # Not run: Azure keys are found better by mi-migrate's rules; a public IP address is not a credential.
 EXCLUDED_PLUGINS = frozenset({"AzureStorageKeyDetector", "IPPublicDetector"})
@@ -191,6 +192,7 @@ class Detector:
 @functools.cache
 def _detectors() -> tuple[Detector, ...]:
     """Every detect-secrets plugin we run, with its prefilter and rule; built once per process."""
+    import_detect_secrets()
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
     from detect_secrets.plugins import keyword
 
@@ -238,6 +240,7 @@ def is_config_file(rel_path: str) -> bool:
 
 
 def _skip_file(rel_path: str) -> bool:
+    import_detect_secrets()
     from detect_secrets.filters.heuristic import is_lock_file, is_swagger_file
 
     return is_lock_file(rel_path) or is_swagger_file(rel_path)
