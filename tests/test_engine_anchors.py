@@ -277,3 +277,46 @@ def test_json_parse_is_skipped_only_when_no_finding_could_get_a_key_path() -> No
     assert not filetypes._taggable(text, at(2, 14, key_path="resources[0].type"), starts)
     assert filetypes._taggable(text, at(3, 12), starts)  # after an escaped quote, still inside the string
     assert filetypes._taggable("/* c */" + text, at(2, 37), starts)
+
+
+def _line_literal_patterns() -> list:
+    return [p for rule in load_rules() for p in rule.patterns if p.options.get("line_literals")]
+
+
+def test_line_literal_patterns_stay_on_one_line() -> None:
+    """engine.literal_lines runs these patterns on single lines: nothing in them may match a line break."""
+    import re
+
+    patterns = _line_literal_patterns()
+    assert len(patterns) >= 8
+    for pattern in patterns:
+        source, flags = pattern.regex.pattern, pattern.regex.flags
+        assert not flags & re.DOTALL, source
+        assert all(lit == lit.lower() for lit in pattern.options["line_literals"]), source
+        negated = re.findall(r"\[\^(?:\\.|[^\]\\])*\]", source)
+        for cls in negated:
+            assert re.fullmatch(cls, "\n") is None, (cls, source)  # every negated class excludes the line break
+        rest = re.sub(r"\[(?:\\.|[^\]\\])*\]", "", source)
+        for construct in ("\\s", "\\S", "\\n", "\\W", "\\D", "\\Z"):
+            assert construct not in rest, (construct, source)
+        assert "$" not in rest or flags & re.MULTILINE, source  # `$` only as the end of a line
+
+
+def test_literal_lines_give_the_same_matches_as_the_whole_text() -> None:
+    from mi_migrate.scan import engine
+
+    rng = random.Random(RNG_SEED)
+    texts = _rule_texts()
+    pieces = [*texts[:80], "\n", "\r\n", " ", "PASSWORD=", "pw: 'x1!yz2'", "-p ", "\u017f", "\u0131", "\u0130",
+              "pa\u017f\u017fword = 'Sx9!aa1'", "\u00e9", "mssql://u:p@x.database.windows.net"]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randrange(1, 9))) for _ in range(800)]
+    compared = 0
+    for text in texts:
+        lowered = text.lower()
+        for pattern in _line_literal_patterns():
+            whole = [m.span() for m in pattern.regex.finditer(text)]
+            lines = engine.literal_lines(text, lowered, pattern.options["line_literals"])
+            found = whole if lines is None else [m.span() for m in engine._matches(pattern, text, lines)]
+            assert found == whole, (pattern.regex.pattern, text)
+            compared += bool(whole)
+    assert compared > 100

@@ -130,6 +130,32 @@ def run_lines(text: str, shape: str) -> list[tuple[int, int]]:
     return lines
 
 
+def literal_lines(text: str, lowered: str, literals: Sequence[str]) -> list[tuple[int, int]] | None:
+    """(start, end) of every line holding one of the lower-case literals, in order; None when lower-casing
+    changed the text's length (offsets would not line up: the caller runs on the whole text). A pattern with
+    `line_literals` matches within one line and only where one of them occurs (`(?i)`: any case), so running it
+    on these lines alone finds the same matches (tests/test_engine_anchors.py)."""
+    if len(lowered) != len(text):
+        return None
+    if not lowered.isascii():  # the two letters (?i) matches to ASCII ones that lower() leaves alone
+        lowered = lowered.replace("\u0131", "i").replace("\u017f", "s")
+    starts: set[int] = set()
+    for literal in literals:
+        pos = lowered.find(literal)
+        while pos != -1:
+            start = lowered.rfind("\n", 0, pos) + 1
+            starts.add(start)
+            end = lowered.find("\n", pos)
+            if end == -1:
+                break
+            pos = lowered.find(literal, end)
+    lines = []
+    for start in sorted(starts):
+        end = text.find("\n", start)
+        lines.append((start, len(text) if end == -1 else end))
+    return lines
+
+
 def _matches(pattern: Pattern, text: str, lines: list[tuple[int, int]] | None) -> Iterator[re.Match[str]]:
     """The pattern's matches in order; with `lines`, only within those lines. A shape pattern never crosses a
     line and uses no `$` (tests/test_engine_anchors.py checks), so these are exactly the matches of the file."""
@@ -149,13 +175,25 @@ def scan_text(
     index = index or LineIndex.of(text)
     findings: list[Finding] = []
     shapes: dict[str, list[tuple[int, int]]] = {}
+    lowered: str | None = None
     for rule in rules:
         for pattern in rule.patterns:
             if hits is not None and pattern.anchor_name and not hits.matched(pattern.anchor_name):
                 continue
             shape = pattern.options.get("shape")
             lines = None
-            if shape in _SHAPES or shape in _RUNS:
+            literals = pattern.options.get("line_literals")
+            if literals:  # the pattern matches within one line that holds one of these (lower-case) literals
+                key = "literals:" + "\0".join(literals)
+                if key not in shapes:
+                    if lowered is None:
+                        lowered = text.lower()
+                    found = literal_lines(text, lowered, literals)
+                    shapes[key] = found if found is not None else [(0, len(text))]
+                lines = shapes[key]
+                if not lines:
+                    continue
+            elif shape in _SHAPES or shape in _RUNS:
                 if shape not in shapes:
                     shapes[shape] = shape_lines(text, shape) if shape in _SHAPES else run_lines(text, shape)
                 lines = shapes[shape]
