@@ -99,35 +99,37 @@ _DIGITS, _LOWER, _UPPER = b"0123456789", b"abcdefghijklmnopqrstuvwxyz", b"ABCDEF
 _RUNS = {
     "hex_32": (_class_table(_DIGITS + b"abcdef"), 32),
     "alnum_52": (_class_table(_DIGITS + _LOWER + _UPPER), 52),
+    "b32_52": (_class_table(_LOWER + b"234567"), 52),
 }
 
 
-def run_lines(text: str, shape: str) -> list[tuple[int, int]]:
-    """(start, end) of every line holding a run of the shape's character class at least as long as the shape:
-    the bytes are mapped to "member or not" in one C-level pass and the run is found with a substring search,
-    instead of letting the regex engine try every position. UTF-8 bytes outside ASCII are never members, so a
-    line's runs are the same in bytes and in characters; only the offsets need mapping back."""
+def run_spans(text: str, shape: str) -> list[tuple[int, int]]:
+    """(start, end) around every maximal run of the shape's character class at least as long as the shape, plus
+    the character after it (a run pattern's lookahead reads it; its lookbehind reads before `start` anyway). A
+    run pattern matches nothing but the run itself (tests/test_engine_anchors.py), so these spans hold all its
+    matches, however long the line (minified files, data URIs). The bytes are mapped to "member or not" in one
+    C-level pass and runs found by substring search; UTF-8 bytes outside ASCII are never members, so only the
+    offsets before a run need mapping back to characters."""
     table, width = _RUNS[shape]
     data = text.encode("utf-8", "surrogatepass")
     marks = data.translate(table)
     needle = b"h" * width
     same = len(data) == len(text)  # ASCII: byte offsets are character offsets
-    lines: list[tuple[int, int]] = []
+    spans: list[tuple[int, int]] = []
     chars = consumed = 0  # for non-ASCII text: characters in data[:consumed]
     pos = marks.find(needle)
     while pos != -1:
-        start = data.rfind(b"\n", 0, pos) + 1
-        end = data.find(b"\n", pos)
-        end = len(data) if end == -1 else end
-        if same:
-            lines.append((start, end))
-        else:
+        start = marks.rfind(b".", 0, pos) + 1
+        end = marks.find(b".", pos)
+        end = len(marks) if end == -1 else end
+        span_start, span_end = start, end
+        if not same:  # the run is ASCII: only its start needs counting in characters
             chars += len(data[consumed:start].decode("utf-8", "surrogatepass"))
-            width_chars = len(data[start:end].decode("utf-8", "surrogatepass"))
-            lines.append((chars, chars + width_chars))
-            chars, consumed = chars + width_chars, end
+            span_start, span_end = chars, chars + end - start
+            chars, consumed = span_end, end
+        spans.append((span_start, span_end + 1))
         pos = marks.find(needle, end)
-    return lines
+    return spans
 
 
 def literal_lines(text: str, lowered: str, literals: Sequence[str]) -> list[tuple[int, int]] | None:
@@ -195,7 +197,7 @@ def scan_text(
                     continue
             elif shape in _SHAPES or shape in _RUNS:
                 if shape not in shapes:
-                    shapes[shape] = shape_lines(text, shape) if shape in _SHAPES else run_lines(text, shape)
+                    shapes[shape] = shape_lines(text, shape) if shape in _SHAPES else run_spans(text, shape)
                 lines = shapes[shape]
                 if not lines:
                     continue
