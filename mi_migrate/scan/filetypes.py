@@ -4,6 +4,7 @@ which of them can find anything, so a file without candidates costs nothing past
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -38,15 +39,25 @@ def plugins(rel_path: str, hits: Hits, rules: Sequence[Rule]) -> frozenset[str]:
     config = third_party.is_config_file(rel_path)
     # the static prefilters first: a file no plugin can report on never imports detect-secrets (pre-commit)
     passing = {
-        name for name, pre in third_party.PREFILTERS.items()
-        if name not in third_party.EXCLUDED_PLUGINS
-        and (not pre.literals or hits.any(third_party.file_literals(pre)))
-        and (pre.anchor is None or (config and pre.anchor_skips_config) or hits.matched(name))
+        name for name, literals, anchored, skips_config in _plugin_gates()
+        if (not literals or hits.any(literals))
+        and (not anchored or (config and skips_config) or hits.matched(name))
     }
     if not passing or third_party._skip_file(rel_path):
         return frozenset()
     wanted = {rule.id for rule in rules}
     return frozenset(det.name for det in third_party._detectors() if det.rule.id in wanted and det.name in passing)
+
+
+@functools.cache
+def _plugin_gates() -> tuple[tuple[str, tuple[bytes, ...], bool, bool], ...]:
+    """(plugin, file literals, has an anchor, the anchor is skipped in config files) of every plugin we run,
+    made once: plugins() asks for every file."""
+    from mi_migrate.scan import third_party
+
+    return tuple(
+        (name, third_party.file_literals(pre), pre.anchor is not None, pre.anchor_skips_config)
+        for name, pre in third_party.PREFILTERS.items() if name not in third_party.EXCLUDED_PLUGINS)
 
 
 def plan(rel_path: str, hits: Hits, rules: Sequence[Rule], settings: ScanSettings) -> Plan:
