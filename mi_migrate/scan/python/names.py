@@ -130,6 +130,13 @@ def _bind_import(node: ast.Import | ast.ImportFrom, scope: Scope) -> None:
         scope.bind(alias.asname or alias.name, Binding(IMPORT, f"{module}.{alias.name}"))
 
 
+# Nodes collect() has nothing to do with: expression contexts, operators and constants (none has a child node)
+_INERT = frozenset({
+    ast.Load, ast.Store, ast.Del, ast.Constant,
+    *(cls for base in (ast.operator, ast.unaryop, ast.cmpop, ast.boolop) for cls in base.__subclasses__()),
+})
+
+
 def collect(tree: ast.Module) -> ModuleNames:
     """One iterative pass: bindings per scope, and every Call with its scope."""
     root = Scope("module", None)
@@ -138,6 +145,8 @@ def collect(tree: ast.Module) -> ModuleNames:
     stack: list[tuple[ast.AST, Scope]] = [(stmt, root) for stmt in reversed(tree.body)]
     while stack:
         node, scope = stack.pop()
+        if type(node) in _INERT:  # a third of all nodes: no children, nothing to bind
+            continue
         children: Iterator[ast.AST] | list[ast.AST]
         if isinstance(node, (*_FUNCTIONS, ast.Lambda)):
             if not isinstance(node, ast.Lambda):
