@@ -323,3 +323,18 @@ def test_literal_lines_give_the_same_matches_as_the_whole_text() -> None:
             assert found == whole, (pattern.regex.pattern, text)
             compared += bool(whole)
     assert compared > 100
+
+
+@pytest.mark.parametrize("engine", candidates.available())
+def test_bicep_without_escapes_or_findings_is_not_parsed(engine: str, parsed: list[str]) -> None:
+    """Without a backslash every Bicep string value is its raw text (a `'''` string is verbatim), which the line
+    scan read; with no finding to name by key path the parse has nothing to add."""
+    from mi_migrate.scan.files import scan_bytes
+    from mi_migrate.scan.model import ScanSettings
+
+    plain = "@secure()\nparam storageKey string\nvar conn = 'AccountKey=${storageKey}'\n"
+    assert scan_bytes("main.bicep", plain.encode(), ScanSettings(engine=engine, iac=False)) == ([], [])
+    assert parsed == []
+    escaped = plain + "var folder = 'C:\\\\keys'\n"  # an escape: a decoded value may differ from its text
+    scan_bytes("main.bicep", escaped.encode(), ScanSettings(engine=engine, iac=False))
+    assert parsed == ["main.bicep"]

@@ -126,6 +126,8 @@ def scan_structured(
         escapes = _json_escapes_reveal(text, rules, planned)
         if not escapes and not any(_taggable(text, f, starts) for f in known):
             return findings, notes  # nothing the escapes could hide and nothing to name: parsing adds nothing
+    if kind == "bicep" and not known and "\\" not in text:
+        return findings, notes  # every Bicep value is then its raw text, which the line scan read: nothing to add
     if kind == "notebook" and not planned.text_rules and not known:
         from mi_migrate.scan.structured import python_strings
 
