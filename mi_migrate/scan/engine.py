@@ -1,7 +1,9 @@
 """Text scanning: keyword prefilter over bytes, then rule regexes, then validators.
 
 The prefilter is what makes the scan fast: most files contain none of the keywords, and the regexes of a rule
-run only on files where one of its keywords occurs.
+run only on files where one of its keywords occurs. Inside such a file a pattern with a `shape` or
+`line_literals` option runs only on the spans that can hold a match (shape_lines, run_spans, literal_lines):
+Python's `re` would otherwise try every position of a large file.
 """
 
 from __future__ import annotations
