@@ -2,7 +2,9 @@
 
 The stdlib json module forgets where a value was, so this is a small tokenizer-driven parser that keeps the
 file offset of every string and decodes escapes with a per-character offset map (`"Account\\u004bey=…"` is
-found, and reported where it is written).
+found, and reported where it is written). For strict JSON the scan usually needs only a few of the values (the
+escaped ones whose window can reveal a key, and those holding a finding to name): values_near builds just those
+from json.loads' structure and one regex pass over the leaves, and escaped_value_windows says which can reveal.
 """
 
 from __future__ import annotations
