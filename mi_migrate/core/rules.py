@@ -221,14 +221,24 @@ def _parsed(paths: list[Path]) -> tuple[dict[str, dict[str, Any]], Path | None, 
     return parsed, cache, False
 
 
+def write_cache_file(path: Path, data: bytes) -> None:
+    """Write a cache file whole or not at all (concurrent workers, an interrupted run); a read-only home means
+    no cache, never an error."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
 def _write_cache(cache: Path, parsed: dict[str, dict[str, Any]]) -> None:
     try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(parsed), encoding="utf-8")
-        os.replace(tmp, cache)
-    except (OSError, TypeError, ValueError):  # read-only home, or a TOML date JSON cannot hold: no cache
-        pass
+        data = json.dumps(parsed).encode("utf-8")
+    except (TypeError, ValueError):  # a TOML date JSON cannot hold: no cache
+        return
+    write_cache_file(cache, data)
 
 
 def load_rules_from(directory: Path) -> tuple[Rule, ...]:

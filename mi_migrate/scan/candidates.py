@@ -232,7 +232,7 @@ class _HyperscanFinder:
 def _compiled(hyperscan: Any, expressions: list[bytes], flags: list[int]) -> Any:
     """The block-mode database of `expressions`, from the cache when these exact expressions were compiled before
     (compiling takes ~0.2 s, and every worker of a scan would pay it); a damaged cache file is compiled afresh."""
-    from mi_migrate.core.rules import cache_dir
+    from mi_migrate.core.rules import cache_dir, write_cache_file
 
     digest = hashlib.sha256(f"{getattr(hyperscan, '__version__', '')}\0{sys.version}\0".encode())
     for expression, flag in zip(expressions, flags, strict=True):
@@ -249,13 +249,7 @@ def _compiled(hyperscan: Any, expressions: list[bytes], flags: list[int]) -> Any
     db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
     db.compile(expressions=expressions, ids=list(range(len(expressions))), elements=len(expressions), flags=flags)
     if cache is not None:
-        try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
-            tmp.write_bytes(hyperscan.dumpb(db))
-            os.replace(tmp, cache)
-        except OSError:  # read-only home: compile every time
-            pass
+        write_cache_file(cache, hyperscan.dumpb(db))
     return db
 
 
@@ -301,19 +295,6 @@ class Plan:
         return not (self.text_rules or self.python or self.iac or self.plugins or self.structured)
 
 
-JSON_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2})|U([0-9a-fA-F]{8})|(.))", re.S)
-SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f"}
-
-
-def _unescape(match: re.Match[str]) -> str:
-    code = match.group(1) or match.group(2) or match.group(3)
-    if code is not None:
-        value = int(code, 16)
-        return chr(value) if value < 0x110000 else ""
-    char = match.group(4)
-    return SIMPLE_ESCAPES.get(char, char)
-
-
 def json_decoding_reveals(text: str, rules: Iterable, engine: str = "") -> bool:
     """Whether some text rule has its keyword and a pattern's anchor in the JSON file with every escape decoded.
 
@@ -321,7 +302,9 @@ def json_decoding_reveals(text: str, rules: Iterable, engine: str = "") -> bool:
     (a string without escapes is the raw text, which the line scan read), and a finding there needs its rule's
     keyword and anchor in the decoded text: neither holds a backslash, so a match reaching from raw text into a
     decoded value is in this decoding too. Not lower-cased: some anchors are case-sensitive."""
-    return reveals(JSON_ESCAPE.sub(_unescape, text), rules, engine)
+    from mi_migrate.scan.structured.values import JSON_ESCAPES, decode_text
+
+    return reveals(decode_text(text, JSON_ESCAPES), rules, engine)
 
 
 # Adjacent strings of a JSON array (`"line 1\n", "line 2"`): a notebook joins them into one value.
@@ -338,15 +321,14 @@ def notebook_decoding_reveals(text: str, joined: str, rules: Iterable, engine: s
 def notebook_decoded(text: str) -> str:
     """A notebook's text with every array's strings run together and every escape decoded: each cell source as
     the Python analysis and the joined-literal check read it, in one string."""
-    return JSON_ESCAPE.sub(_unescape, _ARRAY_JOINT.sub("", text))
+    from mi_migrate.scan.structured.values import JSON_ESCAPES, decode_text
+
+    return decode_text(_ARRAY_JOINT.sub("", text), JSON_ESCAPES)
 
 
 def reveals(decoded_text: str, rules: Iterable, engine: str = "") -> bool:
     """Whether some text rule has its keyword and a pattern's anchor in the text: what any finding needs."""
     hits = find(decoded_text.encode("utf-8", "surrogatepass"), engine)
-    if hits.empty:  # no literal at all: only a text rule without keywords could match
-        return any(rule.patterns and not rule.keywords and any(
-            not p.anchor_name or hits.matched(p.anchor_name) for p in rule.patterns) for rule in rules)
     return any(
         rule.patterns and (not rule.keywords or hits.any(rule.keywords))
         and any(not p.anchor_name or hits.matched(p.anchor_name) for p in rule.patterns)

@@ -9,6 +9,7 @@ from json.loads' structure and one regex pass over the leaves, and escaped_value
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Container, Iterator, Sequence
@@ -17,6 +18,7 @@ from typing import Any
 
 from mi_migrate.scan.structured.scanner import CONTEXT, MIN_VALUE
 from mi_migrate.scan.structured.values import (
+    JSON_ESCAPES,
     ParseFailure,
     Value,
     decode_escapes,
@@ -26,7 +28,6 @@ from mi_migrate.scan.structured.values import (
     line_of,
 )
 
-JSON_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", '"': '"', "\\": "\\", "/": "/"}
 _TOKEN = re.compile(
     r"""[ \t\r\n\ufeff]*(?:
         (?P<string>"(?:[^"\\\n]|\\.)*")
@@ -161,6 +162,19 @@ def extract(text: str) -> list[Value]:
     return list(walk(parse(text)))
 
 
+_NOT_STRICT = object()
+
+
+@functools.lru_cache(maxsize=1)
+def _strict(text: str) -> Any:
+    """json.loads(text), or _NOT_STRICT; kept for the one file being scanned, which both the window test and
+    values_near read (the tree is only read, never changed)."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return _NOT_STRICT
+
+
 def escaped_value_windows(text: str) -> list[tuple[int, str]] | None:
     """(value start, window) for every string with an escape in it: the text scanner.scan_value reads around it
     (raw context before, the decoded string, a line break, raw context after). None when the file is not strict
@@ -170,9 +184,7 @@ def escaped_value_windows(text: str) -> list[tuple[int, str]] | None:
     rules see exactly this window; a window without some rule's keyword and anchor adds none. In strict JSON
     (json.loads accepts it: no comments, no raw control characters in strings) one regex finds every string from
     its opening quote; keys come along, which only widens the test."""
-    try:
-        json.loads(text)
-    except (ValueError, RecursionError):
+    if _strict(text) is _NOT_STRICT:
         return None
     windows = []
     for found in _STRING.finditer(text):
@@ -195,9 +207,8 @@ def values_near(text: str, offsets: Sequence[int], escaped: bool | Container[int
     something), and every string holding one of `offsets` (findings to name by key path). json.loads
     gives the structure, _LEAF the position of each leaf in the same order, so no string is decoded or wrapped
     unless it is kept. None when the file is not strict JSON or the two do not line up; extract() decides then."""
-    try:
-        loaded = json.loads(text)
-    except (ValueError, RecursionError):
+    loaded = _strict(text)
+    if loaded is _NOT_STRICT:
         return None
     walk = _NearWalk(text, sorted(offsets), escaped)
     try:

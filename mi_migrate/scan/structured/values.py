@@ -126,6 +126,7 @@ def decode_escapes(
     return "".join(out), offsets
 
 
+JSON_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", '"': '"', "\\": "\\", "/": "/"}
 # decode_escapes' reading, as one regex: a high surrogate takes the `\\uXXXX` after it whatever that is
 _ESCAPE = re.compile(
     r"\\(?:u(?P<hi>[dD][89abAB][0-9a-fA-F]{2})\\u(?P<lo>[0-9a-fA-F]{4})|u(?P<u>[0-9a-fA-F]{4})"
@@ -135,7 +136,8 @@ _ESCAPE = re.compile(
 
 
 def decode_text(raw: str, escapes: dict[str, str]) -> str:
-    """decode_escapes(raw, …)[0] with `unicode=True`, without the offset map: for tests that only need the text."""
+    """decode_escapes(raw, …)[0] with `unicode=True`, without the offset map: for the gates that only ask what a
+    decoded text holds (candidates.json_decoding_reveals, json_settings.escaped_value_windows)."""
     if "\\" not in raw:
         return raw
 
