@@ -27,6 +27,7 @@ ENGINE_MODULES = frozenset({
     "test_rule_examples", "test_third_party", "test_structured_formats", "test_structured_false_negatives",
     "test_structured_malformed", "test_precision", "test_iac", "test_identifiable", "test_suppress",
     "test_quoted_connection_values", "test_bad_input", "test_gate_precision_values", "test_regex_safety",
+    "test_python_pruned_walk",
 })
 
 

@@ -163,6 +163,18 @@ class Hits:
             regexes[name] = self._lazy.search(name, self._data)
         return regexes[name]
 
+    def positions(self, expressions: tuple[bytes, ...], data: bytes) -> list[tuple[int, int]] | None:
+        """(expression index, end offset) of every match of `expressions` (case-sensitive regexes) in `data`
+        (this file's text in some form), in offset order, when the native engine scanned this file; None
+        otherwise (the caller then searches itself)."""
+        if self._lazy is not None:
+            return None
+        found: list[tuple[int, int]] = []
+        if data:
+            _positions_database(expressions).scan(data, match_event_handler=_note_position, context=found)
+        found.sort(key=_end_offset)
+        return found
+
     def lower(self) -> bytes:
         """The lower-cased bytes, made on first use (only files with a candidate need them)."""
         if self._lower is None:
@@ -255,6 +267,20 @@ def _compiled(hyperscan: Any, expressions: list[bytes], flags: list[int]) -> Any
 
 def _collect(pattern_id: int, start: int, end: int, flags: int, ids: list[int]) -> None:
     ids.append(pattern_id)
+
+
+@functools.cache
+def _positions_database(expressions: tuple[bytes, ...]) -> Any:
+    hyperscan = _native()
+    return _compiled(hyperscan, list(expressions), [0] * len(expressions))
+
+
+def _note_position(pattern_id: int, start: int, end: int, flags: int, found: list[tuple[int, int]]) -> None:
+    found.append((pattern_id, end))
+
+
+def _end_offset(item: tuple[int, int]) -> int:
+    return item[1]
 
 
 @functools.cache

@@ -38,6 +38,7 @@ def scan_bytes(rel_path: str, data: bytes, settings: ScanSettings) -> tuple[list
     One candidate scan (mi_migrate.scan.candidates) decides what can find anything here; a file without candidates
     is neither decoded nor lower-cased."""
     from mi_migrate.scan import candidates, engine, filetypes, suppress
+    from mi_migrate.scan.python import syntax
 
     notes: list[Note] = []
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -57,7 +58,11 @@ def scan_bytes(rel_path: str, data: bytes, settings: ScanSettings) -> tuple[list
     index = engine.LineIndex.of(text)
     if planned.text_rules:
         findings.extend(engine.scan_text(rel_path, text, planned.text_rules, index, hits=hits))
-    extra, extra_notes = filetypes.scan_structured(rel_path, text, hits, rules, settings, findings, index, planned)
+    try:
+        extra, extra_notes = filetypes.scan_structured(rel_path, text, hits, rules, settings, findings, index,
+                                                       planned)
+    finally:
+        syntax.forget()  # the Python tree its analyses shared
     findings.extend(extra)
     notes.extend(extra_notes)
     if not findings:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import ast
 import re
-import warnings
 from collections.abc import Sequence
 from typing import Any, Protocol
 
 from mi_migrate.core.finding import Finding, Note, Span
 from mi_migrate.core.rules import Rule
+from mi_migrate.scan.python.interest import Watch
 from mi_migrate.scan.python.names import ModuleNames, Scope, collect
+from mi_migrate.scan.python.syntax import parse_module
 from mi_migrate.scan.python.targets import Matchers, Target
 
 CHECKS = ("call", "credential", "secret-argument", "text", "secret-literal")
@@ -91,6 +92,8 @@ class Candidates(Protocol):
 
     def lower(self) -> bytes: ...
 
+    def positions(self, expressions: tuple[bytes, ...], data: bytes) -> list[tuple[int, int]] | None: ...
+
 
 def wanted_rules(lower: bytes | Candidates, matchers: Matchers) -> list[Rule]:
     """Rules the file could trigger: one of a rule's module roots together with the first name of a callable under
@@ -137,9 +140,7 @@ class _Gate:
 def parse(rel_path: str, text: str) -> tuple[ast.Module | None, Note | None]:
     """stdlib ast; Python 2, syntax errors and pathological nesting become a note, never an exception."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # invalid escape sequences etc. must not print
-            return ast.parse(text, filename=rel_path), None
+        return parse_module(text), None
     except SyntaxError as exc:
         blanked = _blank_fstrings(text) if "f-string" in (exc.msg or "") else None
         if blanked is not None:
@@ -190,6 +191,16 @@ def _blank_fstrings(text: str) -> str | None:
     return "".join(lines)
 
 
+_WATCHES: dict[int, Watch] = {}
+
+
+def _watch(matchers: Matchers) -> Watch:
+    watch = _WATCHES.get(id(matchers))
+    if watch is None:
+        watch = _WATCHES[id(matchers)] = Watch(matchers)  # matchers live in _CACHE for the process
+    return watch
+
+
 def analyze(
     rel_path: str, text: str, lower: bytes | Candidates, rules: tuple[Rule, ...]
 ) -> tuple[list[Finding], list[Note]]:
@@ -198,10 +209,13 @@ def analyze(
     active = wanted_rules(lower, matchers)
     if not active:
         return [], []
+    lines = _watch(matchers).lines(text, None if isinstance(lower, bytes) else lower, lower.__contains__)
+    if lines is not None and not lines.lines:
+        return [], []  # no line names anything the rules examine: nothing to parse for
     tree, note = parse(rel_path, text)
     if tree is None:
         return [], [note] if note else []
-    analysis = Analysis(rel_path, text, collect(tree), matchers, {rule.id for rule in active})
+    analysis = Analysis(rel_path, text, collect(tree, lines), matchers, {rule.id for rule in active})
     findings = analysis.run()
     if any(rule.id in analysis.rule_ids for rule in matchers.literal_rules):
         from mi_migrate.scan.python.secrets import SecretLiterals

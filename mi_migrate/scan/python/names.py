@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 # Values of a binding: an import's qualified name, or the expression assigned to a local (None when unknown).
 IMPORT, LOCAL = "import", "local"
@@ -137,8 +138,73 @@ _INERT = frozenset({
 })
 
 
-def collect(tree: ast.Module) -> ModuleNames:
-    """One iterative pass: bindings per scope, and every Call with its scope."""
+class Lines(Protocol):
+    """Where the rules' names occur (mi_migrate.scan.python.interest.InterestingLines)."""
+
+    def spans(self, first: int, last: int) -> bool: ...
+
+    def alias_known(self, origin: str, alias: str) -> bool: ...
+
+    def with_aliases(self, aliases: set[str]) -> Lines: ...
+
+
+def collect(tree: ast.Module, lines: Lines | None = None) -> ModuleNames:
+    """One iterative pass: bindings per scope, and every Call with its scope. With `lines`, a statement that
+    spans none of them only binds (its expressions hold no call the rules examine), and a def or class spanning
+    none is bound without entering it. An import aliasing a watched name adds the alias' lines, and the walk
+    runs again (the alias may be called above the import)."""
+    missed: set[str] = set()
+    names = _collect(tree, lines, missed)
+    if missed and lines is not None:
+        lines = lines.with_aliases(missed)
+        missed.clear()
+        names = _collect(tree, lines, missed)
+        if missed:  # pragma: no cover - with_aliases knows every alias it was given
+            names = _collect(tree, None, missed)
+    return names
+
+
+def _first_line(node: ast.stmt) -> int:
+    decorators = getattr(node, "decorator_list", None)
+    return decorators[0].lineno if decorators else node.lineno
+
+
+def _bind_only(node: ast.stmt, scope: Scope, lines: Lines, attribute_assigns: list[ast.Assign | ast.AnnAssign],
+               stack: list[tuple[ast.AST, Scope]]) -> bool:
+    """What a statement spanning no watched line binds, its nested statements pushed; False: walk it whole."""
+    if isinstance(node, (*_FUNCTIONS, ast.ClassDef)):
+        scope.bind(node.name, Binding(LOCAL))
+        return True
+    if isinstance(node, ast.Assign):
+        for target in node.targets:
+            _bind_target(target, scope, node.value)
+        if any(isinstance(target, ast.Attribute) for target in node.targets):
+            attribute_assigns.append(node)
+        return True
+    if isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+        _bind_target(node.target, scope, node.value if isinstance(node, ast.AnnAssign) else None)
+        if isinstance(node, ast.AnnAssign) and node.value is not None and isinstance(node.target, ast.Attribute):
+            attribute_assigns.append(node)
+        return True
+    nested: list[ast.AST]
+    if isinstance(node, (ast.For, ast.AsyncFor)):
+        _bind_target(node.target, scope, None)
+        nested = [*node.body, *node.orelse]
+    elif isinstance(node, (ast.If, ast.While)):
+        nested = [*node.body, *node.orelse]
+    elif isinstance(node, (ast.With, ast.AsyncWith)):
+        nested = [*node.items, *node.body]  # a withitem binds its `as` target
+    elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
+        nested = [*node.body, *node.handlers, *node.orelse, *node.finalbody]  # type: ignore[attr-defined]
+    elif isinstance(node, (ast.Expr, ast.Return, ast.Raise, ast.Assert, ast.Pass, ast.Break, ast.Continue)):
+        return True
+    else:  # match patterns, del, global and anything newer bind in ways best left to the full walk
+        return False
+    stack.extend((child, scope) for child in reversed(nested))
+    return True
+
+
+def _collect(tree: ast.Module, lines: Lines | None, missed: set[str]) -> ModuleNames:
     root = Scope("module", None)
     calls: list[tuple[ast.Call, Scope]] = []
     attribute_assigns: list[ast.Assign | ast.AnnAssign] = []
@@ -146,6 +212,13 @@ def collect(tree: ast.Module) -> ModuleNames:
     while stack:
         node, scope = stack.pop()
         if type(node) in _INERT:  # a third of all nodes: no children, nothing to bind
+            continue
+        if (
+            lines is not None
+            and isinstance(node, ast.stmt)
+            and not lines.spans(_first_line(node), node.end_lineno or node.lineno)
+            and _bind_only(node, scope, lines, attribute_assigns, stack)
+        ):
             continue
         children: Iterator[ast.AST] | list[ast.AST]
         if isinstance(node, (*_FUNCTIONS, ast.Lambda)):
@@ -183,6 +256,9 @@ def collect(tree: ast.Module) -> ModuleNames:
             stack.extend((child, inner) for child in parts)
             continue
         if isinstance(node, (ast.Import, ast.ImportFrom)):
+            if lines is not None:
+                missed.update(alias.asname for alias in node.names
+                              if alias.asname and not lines.alias_known(alias.name, alias.asname))
             _bind_import(node, scope)
             continue
         if isinstance(node, (ast.Global, ast.Nonlocal)):

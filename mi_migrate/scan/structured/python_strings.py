@@ -9,9 +9,11 @@ import ast
 import io
 import re
 import tokenize
-import warnings
+from bisect import bisect_left
+from collections import deque
 from collections.abc import Sequence
 
+from mi_migrate.scan.python.syntax import parse_module
 from mi_migrate.scan.structured.values import Value
 
 # a literal's closing quote, then (across line breaks, comments and `+`) another literal's opening quote
@@ -34,32 +36,40 @@ def might_have(lower: bytes) -> bool:
 def extract(source: str, offsets: Sequence[int] | None = None, base_path: str = "") -> list[Value]:
     """Joined values of multi-piece string expressions; `offsets` maps source characters to file offsets
     (a notebook cell), None when the source is the file itself."""
+    lines: list[int] = []  # where a literal's closing quote meets another's opening quote
+    line, last = 1, 0
+    for match in CANDIDATE_TEXT.finditer(source):
+        line += source.count("\n", last, match.start() + 1)
+        last = match.start() + 1
+        if not lines or lines[-1] != line:
+            lines.append(line)
+    if not lines:
+        return []
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(source)
+        tree = parse_module(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []  # python_analysis reports unparsable files; the line scan stands
     starts = _line_starts(source)
-    lines = {source.count("\n", 0, m.start() + 1) + 1 for m in CANDIDATE_TEXT.finditer(source)}
-    names = _targets(tree)
     values: list[Value] = []
-    inside: set[int] = set()
-    for node in ast.walk(tree):
-        if id(node) in inside:
-            continue
+    names: dict[int, str] = {}  # the assigned name of a value (`CONN = "…" "…"` → CONN, `conn_str=` → conn_str)
+    queue = deque([tree])
+    while queue:  # breadth first: a chain is met before its pieces, which it then owns
+        node = queue.popleft()
+        first = getattr(node, "lineno", None)
+        if first is not None:  # only nodes on a line where literals touch can hold a joined value
+            decorators = getattr(node, "decorator_list", None)
+            if decorators:
+                first = decorators[0].lineno
+            index = bisect_left(lines, first)
+            if index == len(lines) or lines[index] > (node.end_lineno or node.lineno):
+                continue
         if isinstance(node, ast.JoinedStr):
-            inside.update(id(child) for child in ast.walk(node))
             continue
-        if not isinstance(node, (ast.Constant, ast.BinOp)):
-            continue
-        if not lines.intersection(range(node.lineno, (node.end_lineno or node.lineno) + 1)):
-            continue
-        leaves = _leaves(node)
+        _name_value(node, names)
+        leaves = _leaves(node) if isinstance(node, (ast.Constant, ast.BinOp)) else None
         if leaves is None:
+            queue.extend(ast.iter_child_nodes(node))
             continue
-        if isinstance(node, ast.BinOp):
-            inside.update(id(child) for child in ast.walk(node))
         pieces = [piece for leaf in leaves for piece in _pieces(source, starts, leaf)]
         if len(pieces) < 2:
             continue
@@ -124,24 +134,21 @@ def _pieces(source: str, starts: list[int], node: ast.Constant) -> list[tuple[st
     return pieces
 
 
-def _targets(tree: ast.AST) -> dict[int, str]:
-    """The assigned name of each assigned value (`CONN = "…" "…"` → CONN)."""
-    names: dict[int, str] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target, value = node.targets[0], node.value
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            target, value = node.target, node.value
-        elif isinstance(node, ast.keyword) and node.arg:
-            names[id(node.value)] = node.arg
-            continue
-        else:
-            continue
-        try:
-            names[id(value)] = ast.unparse(target)
-        except (ValueError, AttributeError):
-            pass
-    return names
+def _name_value(node: ast.AST, names: dict[int, str]) -> None:
+    """Note the name `node` assigns its value to, if any (met before the value: the walk is breadth first)."""
+    if isinstance(node, ast.Assign) and len(node.targets) == 1:
+        target, value = node.targets[0], node.value
+    elif isinstance(node, ast.AnnAssign) and node.value is not None:
+        target, value = node.target, node.value
+    elif isinstance(node, ast.keyword) and node.arg:
+        names[id(node.value)] = node.arg
+        return
+    else:
+        return
+    try:
+        names[id(value)] = ast.unparse(target)
+    except (ValueError, AttributeError):
+        pass
 
 
 def _line_starts(text: str) -> list[int]:

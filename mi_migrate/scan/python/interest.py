@@ -1,0 +1,183 @@
+"""The lines of a module that can hold something the Python rules look at, found in the text before the walk.
+
+Every call the analysis examines names, within its statement, one of the rules' callables (`BlobServiceClient`,
+`from_connection_string`), an `azure.*Client`, an import alias of one of those, or a keyword the secret checks
+read anywhere (`account_key=`); every attribute assignment they examine names its attribute (`api_key`). Names
+resolve through bindings, and bindings come from statements. So the name pass (names.collect) walks the
+expressions of only the statements spanning such a line and elsewhere only binds what statements bind. In
+generated SDK modules that is a few dozen of tens of thousands of lines; a module with no such line is not parsed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_left
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from mi_migrate.scan.python.targets import Matchers
+
+# Statements that bind a name from inside an expression or for another scope (walrus, `global`): their lines are
+# watched too, so the walk enters them and every function holding one. A `global` statement starts a line or
+# follows `;` or a compound statement's colon ("the global pool" in a docstring is no statement).
+_BINDERS = (rb":=", rb"(?:^|[\n;:])[ \t]*global[ \t]+[A-Za-z_]")
+_GLOBAL_STATEMENT = re.compile(_BINDERS[1])
+
+
+class Positions(Protocol):
+    """The native engine's matches (mi_migrate.scan.candidates.Hits.positions)."""
+
+    def positions(self, expressions: tuple[bytes, ...], data: bytes) -> list[tuple[int, int]] | None: ...
+
+
+@dataclass(frozen=True)
+class _Name:
+    """One watched name: where it counts, and which module roots the file must mention for it to count (a name
+    resolves to a rule's qualified name only through an import of its root; none listed: always)."""
+
+    literal: bytes
+    suffix: bool  # the end of any identifier (`Client`: every azure.*Client), else a whole identifier
+    called: bool  # only called or aliased (`BlobServiceClient(`, `BlobServiceClient as B`), else anywhere
+    roots: frozenset[bytes]
+
+    @property
+    def expression(self) -> bytes:
+        left = b"" if self.suffix else rb"\b"
+        right = rb"(?:[\s\\]*\(|[\s\\]+as\b)" if self.called else rb"\b"
+        return left + self.literal + right
+
+
+class Watch:
+    """The names the rules of one Matchers examine, as one set of patterns."""
+
+    def __init__(self, matchers: Matchers):
+        called: dict[str, set[bytes]] = {}
+        for qualified in (*matchers.by_name, *matchers.credential_classes):
+            root, tail = qualified.split(".", 1)[0], qualified.rsplit(".", 1)[-1]
+            called.setdefault(tail, set()).add(root.lower().encode())
+        anywhere: dict[str, set[bytes]] = {}
+        for rule in matchers.literal_rules:
+            spec = rule.python
+            keywords = spec.get("keyword_anywhere", {})
+            for keyword in keywords.get("keywords", ()):
+                anywhere.setdefault(keyword, set()).add(keywords["prefix"].split(".", 1)[0].lower().encode())
+            for attribute in spec.get("attributes", {}):
+                root, tail = attribute.split(".", 1)[0], attribute.rsplit(".", 1)[-1]
+                anywhere.setdefault(tail, set()).add(root.lower().encode())
+        suffixes: dict[str, set[bytes]] = {}
+        for rule in matchers.fallback:
+            root = rule.python["fallback_prefix"].split(".", 1)[0].lower().encode()
+            for suffix in rule.python.get("fallback_suffixes", ()):
+                suffixes.setdefault(suffix, set()).add(root)
+        self.names = (
+            *(_Name(w.encode(), False, True, frozenset(r)) for w, r in sorted(called.items())),
+            *(_Name(w.encode(), False, False, frozenset(r)) for w, r in sorted(anywhere.items())),
+            *(_Name(w.encode(), True, True, frozenset(r)) for w, r in sorted(suffixes.items())),
+        )
+        self.words = frozenset((*called, *anywhere))
+        self.suffixes = tuple(suffixes)
+        self.expressions = (*(name.expression for name in self.names), *_BINDERS)
+
+    def watched(self, name: str) -> bool:
+        return name in self.words or (bool(self.suffixes) and name.endswith(self.suffixes))
+
+    def lines(self, text: str, native: Positions | None = None,
+              mentioned: Callable[[bytes], bool] = lambda root: True) -> InterestingLines | None:
+        """The watched lines of `text`, counting a name only when `mentioned(root)` holds for one of its roots;
+        None when the module must be walked whole (a lone CR ends a line for the parser, not for the count)."""
+        if text.count("\r") != text.count("\r\n"):
+            return None
+        if not text.isascii():  # the parser NFKC-folds identifiers (a fullwidth C is a C)
+            text = unicodedata.normalize("NFKC", text)
+        data = text.encode("utf-8", "surrogatepass")
+        live = [not name.roots or any(map(mentioned, name.roots)) for name in self.names]
+        live += [True] * len(_BINDERS)
+        found = native.positions(self.expressions, data) if native is not None else None
+        if found is not None:
+            ends = [end for index, end in found if live[index]]
+        else:
+            ends = self._search(data, [name for name, wanted in zip(self.names, live, strict=False) if wanted])
+        return InterestingLines(data, _line_numbers(data, ends), frozenset(), self)
+
+    @staticmethod
+    def _search(data: bytes, names: list[_Name]) -> list[int]:
+        """Hits.positions' end offsets without the native engine: a find per name (one `re` alternation of
+        them all is seconds on a 2 MB module), ASCII word boundaries as the native engine has them."""
+        ends: list[int] = []
+        for name in names:
+            start = data.find(name.literal)
+            while start >= 0:
+                end = _name_end(data, start, name)
+                if end is not None:
+                    ends.append(end)
+                start = data.find(name.literal, start + 1)
+        start = data.find(b":=")
+        while start >= 0:
+            ends.append(start + 2)
+            start = data.find(b":=", start + 2)
+        if b"global" in data:
+            ends += [match.end() for match in _GLOBAL_STATEMENT.finditer(data)]
+        return sorted(ends)
+
+
+def _name_end(data: bytes, start: int, name: _Name) -> int | None:
+    """Where `name`'s expression, tried at `start`, ends; None when it does not match there."""
+    if not name.suffix and start and data[start - 1] in _WORD:
+        return None
+    end = start + len(name.literal)
+    if not name.called:
+        return end if end == len(data) or data[end] not in _WORD else None
+    after = end
+    while after < len(data) and data[after] in _SPACE:
+        after += 1
+    if data[after:after + 1] == b"(":
+        return after + 1
+    if after > end and data[after:after + 2] == b"as" and (after + 2 == len(data) or data[after + 2] not in _WORD):
+        return after + 2
+    return None
+
+
+_SPACE = frozenset(b" \t\n\r\f\v\\")
+_WORD = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+class InterestingLines:
+    """Line numbers (1-based, sorted) where a watched name or a known alias of one occurs."""
+
+    __slots__ = ("aliases", "data", "lines", "watch")
+
+    def __init__(self, data: bytes, lines: list[int], aliases: frozenset[str], watch: Watch):
+        self.data = data  # the module's text as UTF-8, NFKC-folded when not ASCII
+        self.lines = lines
+        self.aliases = aliases
+        self.watch = watch
+
+    def spans(self, first: int, last: int) -> bool:
+        """Does a watched line fall in first..last?"""
+        index = bisect_left(self.lines, first)
+        return index < len(self.lines) and self.lines[index] <= last
+
+    def alias_known(self, origin: str, alias: str) -> bool:
+        """False for an import alias of a watched name whose own lines are not yet watched."""
+        return alias in self.aliases or not self.watch.watched(origin.rsplit(".", 1)[-1])
+
+    def with_aliases(self, aliases: set[str]) -> InterestingLines:
+        """These lines and those naming `aliases` (`from azure.storage.blob import BlobServiceClient as B`)."""
+        known = self.aliases | aliases
+        pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(a.encode()) for a in sorted(known)) + rb")\b")
+        extra = _line_numbers(self.data, [match.end() for match in pattern.finditer(self.data)])
+        return InterestingLines(self.data, sorted({*self.lines, *extra}), known, self.watch)
+
+
+def _line_numbers(data: bytes, ends: list[int]) -> list[int]:
+    """1-based numbers of the lines holding the matches ending at `ends` (ascending; no match spans a line)."""
+    lines: list[int] = []
+    line, last = 1, 0
+    for end in ends:
+        line += data.count(b"\n", last, end)
+        last = end
+        if not lines or lines[-1] != line:
+            lines.append(line)
+    return lines

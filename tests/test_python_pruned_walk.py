@@ -1,0 +1,173 @@
+"""The pruned name pass (mi_migrate.scan.python.interest): only statements spanning a line that names something the
+rules examine have their expressions walked, and a module naming nothing of the kind is not parsed. Each case here
+is scanned twice, pruned and whole, and must give the same findings, with the finding the case is about among them
+(so a pruning bug and an analysis bug both fail). Runs under both candidate engines (tests/conftest.py)."""
+
+from __future__ import annotations
+
+import ast
+import random
+
+import pytest
+
+from mi_migrate.core.rules import load_rules
+from mi_migrate.scan.files import scan_bytes
+from mi_migrate.scan.model import ScanSettings
+from mi_migrate.scan.python import analysis as python_analysis
+from mi_migrate.scan.python import names as python_names
+from mi_migrate.scan.python.interest import Watch
+from mi_migrate.testing import fakes
+
+SECRET = fakes.fake_alnum(34, random.Random(77))
+FILLER = "".join(f"def helper_{i}(x):\n    return [y.upper() for y in x if y]\n\n" for i in range(40))
+
+
+def _scan(text: str) -> list[tuple[str, int, int, str]]:
+    found, _ = scan_bytes("app.py", text.encode(), ScanSettings(third_party=False))
+    return sorted((f.rule_id, f.span.line, f.span.column, f.message) for f in found)
+
+
+def _scan_whole(text: str, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int, int, str]]:
+    with monkeypatch.context() as patch:
+        patch.setattr(Watch, "lines", lambda self, text, native=None, mentioned=None: None)
+        return _scan(text)
+
+
+CASES = {
+    # an alias called above its import: the walk learns the alias at the import and walks again
+    "alias-called-before-import": (
+        "def make(url, key):\n    return B(url, credential=key)\n\n" + FILLER
+        + "from azure.storage.blob import BlobServiceClient as B\n",
+        ("AZ202", "return B(")),
+    "alias-inside-function": (
+        FILLER + "def make(url, key):\n    from azure.storage.blob import BlobServiceClient as B\n"
+        "    client = B(url, credential=key)\n    return client\n",
+        ("AZ202", "client = B(")),
+    "call-in-decorator": (
+        "from azure.storage.blob import BlobServiceClient\n" + FILLER
+        + "@register(BlobServiceClient.from_connection_string(conn))\ndef handler():\n    pass\n",
+        ("AZ201", "@register(")),
+    "call-split-over-lines": (
+        "from azure.storage.blob import BlobServiceClient\n" + FILLER
+        + "client = (BlobServiceClient\n    (url, credential=key))\n",
+        ("AZ202", "client = (BlobServiceClient")),
+    "call-after-backslash": (
+        "from azure.storage.blob import BlobServiceClient\n" + FILLER
+        + "client = BlobServiceClient \\\n    (url, credential=key)\n",
+        ("AZ202", "client = BlobServiceClient \\")),
+    "keyword-anywhere-in-function": (
+        "from azure.storage.blob import generate_blob_sas\n" + FILLER
+        + f"def sas():\n    if True:\n        return generate_blob_sas('a', 'c', 'b', account_key='{SECRET}')\n",
+        ("AZ123", "account_key=")),
+    "attribute-assigned-in-function": (
+        "import openai\n" + FILLER + f"def setup():\n    openai.api_key = '{SECRET}'\n",
+        ("AZ123", "openai.api_key")),
+    "value-bound-in-skipped-statements": (
+        "from azure.storage.blob import BlobServiceClient\n" + FILLER
+        + f"for _ in range(1):\n    KEY = '{SECRET}'\n" + FILLER
+        + "client = BlobServiceClient('https://a.blob.core.windows.net', credential=KEY)\n",
+        ("AZ123", "    KEY = '")),
+    "global-rebinds-from-function": (
+        "from azure.storage.blob import BlobServiceClient\nKEY = None\n" + FILLER
+        + f"def setup():\n    global KEY\n    KEY = '{SECRET}'\n" + FILLER
+        + "client = BlobServiceClient('https://a.blob.core.windows.net', credential=KEY)\n",
+        ("AZ202", "client = BlobServiceClient(")),
+    "walrus-binds-in-expression": (
+        "import os\nfrom azure.storage.blob import BlobServiceClient\n" + FILLER
+        + "if (key := os.environ['STORAGE_KEY']):\n    pass\n" + FILLER
+        + "client = BlobServiceClient('https://a.blob.core.windows.net', credential=key)\n",
+        ("AZ202", "client = BlobServiceClient(")),
+    "lone-carriage-returns": (
+        "from azure.storage.blob import BlobServiceClient\r" + FILLER.replace("\n", "\r")
+        + "client = BlobServiceClient(url, credential=key)\r", ("AZ202", "client = BlobServiceClient(")),
+    "fullwidth-identifier": (
+        "from azure.storage.blob import \uff22lobServiceClient\n" + FILLER
+        + "client = \uff22lobServiceClient.from_connection_string(conn)\n",
+        ("AZ201", "client = \uff22")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_pruned_walk_finds_what_the_whole_walk_finds(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    text, (rule_id, marker) = CASES[name]
+    line = next(number for number, line in enumerate(text.splitlines(), 1) if marker in line)
+    pruned = _scan(text)
+    assert pruned == _scan_whole(text, monkeypatch)
+    assert (rule_id, line) in [(found[0], found[1]) for found in pruned], pruned
+
+
+def _names(text: str, pruned: bool) -> python_names.ModuleNames:
+    matchers = python_analysis.matchers_for(load_rules())
+    lines = python_analysis._watch(matchers).lines(text) if pruned else None
+    return python_names.collect(ast.parse(text), lines)
+
+
+def test_statements_naming_nothing_watched_are_not_walked() -> None:
+    """The saving itself: the helpers' calls are collected by the whole walk only; the client call by both."""
+    text = "from azure.storage.blob import BlobServiceClient\n" + FILLER + "c = BlobServiceClient(u, credential=k)\n"
+    whole = [call.lineno for call, _ in _names(text, pruned=False).calls]
+    pruned = [call.lineno for call, _ in _names(text, pruned=True).calls]
+    assert pruned == [122] and len(whole) > 40
+
+
+def test_bindings_of_skipped_statements_are_kept() -> None:
+    text = (
+        "import os\nfrom azure.storage.blob import BlobServiceClient\n"
+        "with open('k') as fh:\n    KEY = fh.read()\n"
+        "try:\n    pass\nexcept OSError as err:\n    KEY2 = os.environ['K']\n"
+        "class Holder:\n    pass\n"
+        "c = BlobServiceClient(u, credential=KEY)\n"
+    )
+    whole, pruned = _names(text, pruned=False), _names(text, pruned=True)
+    for name in ("os", "BlobServiceClient", "fh", "KEY", "err", "KEY2", "Holder"):
+        assert len(pruned.root.bindings[name]) == len(whole.root.bindings[name]), name
+    assert ast.unparse(pruned.assigned_values("KEY", pruned.root)[0]) == "fh.read()"
+
+
+def _parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    seen: list[str] = []
+    real = ast.parse
+
+    def counting(source, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(source)
+        return real(source, *args, **kwargs)
+
+    monkeypatch.setattr(ast, "parse", counting)
+    return seen
+
+
+def test_module_naming_watched_things_only_in_text_is_not_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`Client` in a docstring, `connect(` without the driver's import: nothing can resolve, nothing to parse."""
+    text = (
+        'from azure.core.pipeline import Pipeline\n"""Used by the Client and ContainerClient."""\n'
+        "conn = sqlite3.connect(':memory:')\nclient_factory = make_client\n"
+    )
+    seen = _parses(monkeypatch)
+    assert _scan(text) == []
+    assert seen == []
+    called = text + "c = BlobServiceClient(u, credential=k)\n"
+    assert _scan(called) == []  # an unresolved name: parsed, no finding
+    assert seen == [called]
+
+
+def test_analysis_and_joined_literals_share_one_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    password = fakes.fake_password(random.Random(5))
+    text = (
+        "from azure.storage.blob import BlobServiceClient\n"
+        f'CONN = ("Server=tcp:x.database.windows.net;" "Password={password};")\n'
+        "client = BlobServiceClient(url, credential=key)\n"
+    )
+    seen = _parses(monkeypatch)
+    found = _scan(text)
+    assert {"AZ202", "AZ113"} <= {f[0] for f in found}, found
+    assert seen.count(text) == 1  # (literal_eval parses each piece's token too)
+
+
+def test_joined_literal_in_a_decorator_is_found() -> None:
+    """The joined-literal walk keeps to lines where literals meet; a decorator sits above its def's line."""
+    password = fakes.fake_password(random.Random(6))
+    text = (
+        FILLER + '@configure("Server=tcp:x.database.windows.net;"\n'
+        f'           "Password={password};")\ndef handler():\n    return 1\n'
+    )
+    assert ("AZ113", 122) in [(f[0], f[1]) for f in _scan(text)]  # (the joined value, at its password)
