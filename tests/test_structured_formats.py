@@ -247,3 +247,34 @@ def test_decode_text_reads_escapes_exactly_as_decode_escapes() -> None:
     for _ in range(20_000):
         raw = "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 12)))
         assert decode_text(raw, JSON_ESCAPES) == decode_escapes(raw, 0, JSON_ESCAPES)[0], raw
+
+
+YAML_SCALARS = [
+    "plain: abcdefgh ijklmnop\n",
+    "single: 'it''s a long value with ''quotes'' inside'\n",
+    "folded: 'first line of a long value   \n    continues here\n\n    after a blank line'\n",
+    'double: "tab\\there \\"quoted\\" \\u00e9 \\x41 and a continuation \\\n      goes on"\n',
+    'crlf: "line one of the value\r\n  line two of the value"\r\n',
+    "block: |\n  first line of the block\n  second line of the block\n",
+    "folded_block: >\n  first line folded\n  into the second\n",
+    "body: '{\"documents\": [{\"id\": \"0\", \"text\": \"a long recorded body with many words\n"
+    "      | and | pipes\"}]}'\n",
+]
+
+
+@pytest.mark.parametrize("source", YAML_SCALARS)
+def test_yaml_alignment_maps_each_decoded_character_to_its_source(source: str) -> None:
+    """align() walks runs of verbatim text at once; every decoded character must still land on the raw character
+    that produced it: itself, a line break folded into a space, an escape's backslash or a doubled quote."""
+    import yaml
+
+    from mi_migrate.scan.structured import yaml_files
+
+    node = yaml.compose(source, Loader=yaml_files.Loader).value[0][1]
+    start, end = node.start_mark.index, node.end_mark.index
+    offsets = yaml_files.align(source[start:end], start, node.value, node.style or "")
+    assert offsets is not None and len(offsets) == len(node.value)
+    assert list(offsets) == sorted(set(offsets))  # strictly increasing
+    for char, offset in zip(node.value, offsets, strict=True):
+        raw = source[offset]
+        assert raw == char or raw in "\\'" or (char in " \n" and raw in "\r\n"), (char, raw, offset)

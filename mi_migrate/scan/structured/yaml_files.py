@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 
 import yaml
 
@@ -91,19 +92,34 @@ def _wrapped(raw: str, style: str) -> bool:
     return len(content) > 1 and all(" " not in line and "\t" not in line for line in content)
 
 
-def align(raw: str, base: int, value: str, style: str) -> list[int] | None:
+def _verbatim(raw: str, p: int, value: str, style: str) -> bool:
+    return raw.startswith(value, p) and (style != '"' or "\\" not in value) and (style != "'" or "'" not in value)
+
+
+def align(raw: str, base: int, value: str, style: str) -> Sequence[int] | None:
     """File offset of each decoded character, skipping what YAML removes (quotes, indentation, escapes, line
     folding). None when the decoded value does not line up with the raw text."""
     p = raw.index("\n") + 1 if style in ("|", ">") and "\n" in raw else 1 if style in ("'", '"') else 0
-    if raw.startswith(value, p) and (style != '"' or "\\" not in value) and (style != "'" or "'" not in value):
-        return list(range(base + p, base + p + len(value)))  # the raw text itself (most scalars): no walk
+    if _verbatim(raw, p, value, style):
+        return range(base + p, base + p + len(value))  # the raw text itself (most scalars): no walk
     offsets: list[int] = []
     i = 0
     n = len(raw)
+    special = _SPECIAL[style if style in _SPECIAL else ""]
     while i < len(value):
         if p >= n:
             return None
-        char, r = value[i], raw[p]
+        r = raw[p]
+        if r == value[i] and r not in "\\'\r\n":  # a run up to the next escape, quote or line break
+            found = special.search(raw, p)
+            q = found.start() if found else n
+            run = _common_run(raw, p, q, value, i)
+            if run:
+                offsets.extend(range(base + p, base + p + run))
+                p += run
+                i += run
+                continue
+        char = value[i]
         if style == '"' and r == "\\":
             nxt = raw[p + 1 : p + 2]
             if nxt in ("\n", "\r"):  # line continuation: no character, no folding
@@ -134,6 +150,24 @@ def align(raw: str, base: int, value: str, style: str) -> list[int] | None:
         else:
             return None
     return offsets
+
+
+# Where the one-character steps of align() must take over: escapes, quote pairs, line breaks (folding).
+_SPECIAL = {'"': re.compile(r"[\\\r\n]"), "'": re.compile(r"['\r\n]"), "": re.compile(r"[\r\n]")}
+
+
+def _common_run(raw: str, p: int, q: int, value: str, i: int) -> int:
+    """Length of the longest common prefix of raw[p:q] and value[i:] (whole-run test first, then halving)."""
+    if value.startswith(raw[p:q], i):
+        return q - p
+    low, high = 0, min(q - p, len(value) - i)  # a common prefix of length `low` is known; `high` is an upper bound
+    while low < high:
+        mid = (low + high + 1) // 2
+        if value.startswith(raw[p:p + mid], i):
+            low = mid
+        else:
+            high = mid - 1
+    return low
 
 
 def _escape(raw: str, p: int) -> tuple[str, int]:
