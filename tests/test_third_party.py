@@ -6,6 +6,7 @@ Every key-shaped value is generated at run time (mi_migrate.testing.fakes, FAKE_
 from __future__ import annotations
 
 import random
+import string
 import time
 
 import pytest
@@ -262,3 +263,35 @@ def test_detect_secrets_loads_without_requests_and_verification_still_reaches_it
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split("\n")[:3] == ["False", "True True", "module Session"]
+
+
+def _entropy_lines(seed: int) -> list[str]:
+    """Quoted values across the distinct-character bound: short words, numbers, GUIDs, uniform hex at exactly
+    the hex limit (8 distinct digits: entropy 3.0, not over it), random base64 of every length up to 60."""
+    rng = random.Random(seed)
+    alphabets = [string.hexdigits[:16], string.digits, string.ascii_letters + string.digits + "+/=_-",
+                 "abcdef0123", "AB"]
+    values = ["01234567", "0123456789abcdef", "76543210" * 3, "eastus", "20201030", "true",
+              "3f2504e0-4f89-11d3-9a0c-0305e82c3301"]
+    for _ in range(300):
+        alphabet = rng.choice(alphabets)
+        values.append("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 60))))
+    lines = []
+    for start in range(0, len(values), 3):
+        chunk = values[start : start + 3]
+        lines.append("secret: " + ", ".join(f'"{v}"' for v in chunk) + f", '{chunk[0]}'")
+    return lines
+
+
+@pytest.mark.parametrize("plugin_name", sorted(third_party.ENTROPY_PLUGINS))
+def test_entropy_shortcut_reports_what_the_plugin_reports(plugin_name: str) -> None:
+    """_high_entropy skips values with fewer distinct characters than 2**limit (their entropy cannot exceed
+    it): the values it reports are exactly the plugin's own, on lines built around that bound."""
+    plugin = next(det.plugin for det in third_party._detectors() if det.name == plugin_name)
+    reported = 0
+    for line in _entropy_lines(seed=len(plugin_name)):
+        ours = [candidate.secret_value for candidate in third_party._high_entropy(plugin, line)]
+        theirs = {potential.secret_value for potential in plugin.analyze_line(filename="x.yaml", line=line)}
+        assert len(ours) == len(set(ours)) and set(ours) == theirs, line
+        reported += len(ours)
+    assert reported > 10  # the lines do hold high-entropy values

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import base64
 import functools
+import math
 import os
 import re
 import string
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
 from mi_migrate.core.finding import Finding, Kind, Span
 from mi_migrate.core.redact import redact, secret_hash
@@ -368,7 +369,26 @@ MAX_RETRIES = 3
 
 
 def _analyze(det: Detector, rel_path: str, line: str, line_no: int) -> list[Any]:
+    if det.name in ENTROPY_PLUGINS:
+        return _high_entropy(det.plugin, line)
     return list(det.plugin.analyze_line(filename=rel_path, line=line, line_number=line_no))
+
+
+class _Candidate(NamedTuple):
+    secret_value: str
+
+
+def _high_entropy(plugin: Any, line: str) -> list[_Candidate]:
+    """The entropy plugins' analyze_line (their quoted-string regex, then entropy over their limit), each value
+    once, in line order. Shannon entropy never exceeds log2 of the number of distinct characters, so a value
+    with too few of them cannot pass and its entropy is not computed: most quoted values in a recorded body."""
+    found: list[_Candidate] = []
+    limit = plugin.entropy_limit
+    for secret in plugin.analyze_string(line):
+        if (math.log2(len(set(secret))) > limit - 1e-9 and plugin.calculate_shannon_entropy(secret) > limit
+                and secret not in [c.secret_value for c in found]):
+            found.append(_Candidate(secret))
+    return found
 
 
 _LONG_RUN = re.compile(r"[a-z0-9+/=]{16,}")
