@@ -239,7 +239,7 @@ def test_shape_lines_give_the_same_matches_as_the_whole_text() -> None:
     texts = _rule_texts()
     hexes = "".join(rng.choice("0123456789abcdef") for _ in range(32))
     alnum = "".join(rng.choice("0123456789abcdefXYZ") for _ in range(52))
-    pieces = [*texts[:60], "\n", "==", "=", " ", "key = ", "'", hexes, alnum, "-",
+    pieces = [*texts[:60], "\n", "==", "=", " ", "key = ", "'", hexes, alnum, "-", hexes[:7], alnum[:9],
               "\u00e9", "\ud800", "\U0001f600"]  # non-ASCII: byte and character offsets differ
     texts += ["".join(rng.choice(pieces) for _ in range(rng.randrange(1, 8))) for _ in range(600)]
     texts += [f"\u00e9\n{hexes}", f"\u00e9\u00e9\nkey = {alnum}\n",
@@ -251,9 +251,12 @@ def test_shape_lines_give_the_same_matches_as_the_whole_text() -> None:
             shape = pattern.options["shape"]
             lines = engine.shape_lines(text, shape) if shape in engine._SHAPES else engine.run_spans(text, shape)
             assert [m.span() for m in engine._matches(pattern, text, lines)] == whole
-            if shape in engine._RUNS:  # a run pattern's match is the run itself: run_spans relies on it
+            if shape in engine._RUNS:  # a run pattern's match is a whole run of exactly the width: run_spans
                 members = {chr(i) for i in range(256) if engine._RUNS[shape][0][i] == ord("h")}
-                assert all(set(text[a:b]) <= members for a, b in whole), pattern.regex.pattern
+                width = engine._RUNS[shape][1]
+                for a, b in whole:
+                    assert set(text[a:b]) <= members and b - a == width, pattern.regex.pattern
+                    assert text[a - 1 : a] not in members and text[b : b + 1] not in members, text[a - 1 : b + 1]
             compared += bool(whole)
     assert compared > 50
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Protocol
 
 from mi_migrate.core.finding import Finding, Severity, Span
@@ -31,21 +31,26 @@ class AnchorHits(Protocol):
 MAX_MATCHES_PER_PATTERN = 1000
 
 
-@dataclass(frozen=True)
 class LineIndex:
-    """Offset → (line, column) in O(log n); columns are 1-based characters."""
+    """Offset → (line, column) in O(log n); columns are 1-based characters. Made from a text, the line starts are
+    found on first use: most files with a candidate have no finding, and never ask."""
 
-    starts: tuple[int, ...]
+    __slots__ = ("_starts", "_text")
+
+    def __init__(self, starts: Sequence[int] | None = None, *, text: str = "") -> None:
+        self._starts = tuple(starts) if starts is not None else None
+        self._text = text
 
     @classmethod
     def of(cls, text: str) -> LineIndex:
-        starts = [0]
-        find = text.find
-        pos = find("\n")
-        while pos != -1:
-            starts.append(pos + 1)
-            pos = find("\n", pos + 1)
-        return cls(tuple(starts))
+        return cls(text=text)
+
+    @property
+    def starts(self) -> tuple[int, ...]:
+        if self._starts is None:
+            self._starts = (0, *(match.end() for match in _NEWLINE.finditer(self._text)))
+            self._text = ""
+        return self._starts
 
     def position(self, offset: int) -> tuple[int, int]:
         line = bisect.bisect_right(self.starts, offset)
@@ -55,6 +60,9 @@ class LineIndex:
         line, column = self.position(start)
         end_line, end_column = self.position(max(start, end))
         return Span(line, column, end_line, end_column)
+
+
+_NEWLINE = re.compile("\n")
 
 
 def rules_for(data_lower: bytes, rules: Sequence[Rule]) -> list[Rule]:
@@ -106,31 +114,30 @@ _RUNS = {
 
 
 def run_spans(text: str, shape: str) -> list[tuple[int, int]]:
-    """(start, end) around every maximal run of the shape's character class at least as long as the shape, plus
-    the character after it (a run pattern's lookahead reads it; its lookbehind reads before `start` anyway). A
-    run pattern matches nothing but the run itself (tests/test_engine_anchors.py), so these spans hold all its
-    matches, however long the line (minified files, data URIs). The bytes are mapped to "member or not" in one
-    C-level pass and runs found by substring search; UTF-8 bytes outside ASCII are never members, so only the
-    offsets before a run need mapping back to characters."""
+    """(start, end) around every maximal run of exactly the shape's width of its character class, plus the
+    character after it (a run pattern's lookahead reads it; its lookbehind reads before `start` anyway). A run
+    pattern matches nothing but such a run (its lookarounds refuse a neighbour of the class:
+    tests/test_engine_anchors.py), so these spans hold all its matches however long the line, and the longer runs
+    of lock-file hashes and minified code are passed over. The bytes are mapped to "member or not" in one C-level
+    pass and the runs found by one substring search, fenced by non-members; UTF-8 bytes outside ASCII are never
+    members, so only the offsets before a run need mapping back to characters."""
     table, width = _RUNS[shape]
     data = text.encode("utf-8", "surrogatepass")
-    marks = data.translate(table)
-    needle = b"h" * width
+    marks = b"." + data.translate(table) + b"."  # fenced: a run at either end of the text is still found
+    needle = b"." + b"h" * width + b"."
     same = len(data) == len(text)  # ASCII: byte offsets are character offsets
     spans: list[tuple[int, int]] = []
     chars = consumed = 0  # for non-ASCII text: characters in data[:consumed]
     pos = marks.find(needle)
     while pos != -1:
-        start = marks.rfind(b".", 0, pos) + 1
-        end = marks.find(b".", pos)
-        end = len(marks) if end == -1 else end
+        start, end = pos, pos + width  # in data: marks[pos] is the fence before the run
         span_start, span_end = start, end
         if not same:  # the run is ASCII: only its start needs counting in characters
             chars += len(data[consumed:start].decode("utf-8", "surrogatepass"))
-            span_start, span_end = chars, chars + end - start
+            span_start, span_end = chars, chars + width
             chars, consumed = span_end, end
         spans.append((span_start, span_end + 1))
-        pos = marks.find(needle, end)
+        pos = marks.find(needle, end + 1)  # the fence after this run may open the next
     return spans
 
 

@@ -317,7 +317,9 @@ def _scan_line(
         pre = det.pre
         if pre.also and pre.also not in lowered:
             continue
-        if pre.literals and not any(lit in (line if pre.case_sensitive else lowered) for lit in pre.literals):
+        # a detector with literals and no run is only given lines holding one of them (_candidate_starts)
+        if pre.run and pre.literals and not any(
+                lit in (line if pre.case_sensitive else lowered) for lit in pre.literals):
             continue
         if det.line_gate is not None and not det.line_gate.search(lowered):
             continue

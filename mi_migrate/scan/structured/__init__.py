@@ -60,7 +60,8 @@ def kind_of(rel_path: str) -> str | None:
 
 
 # What a line scan cannot read as the program will: a block scalar, an escape, a comment glued to a value
-_HIDDEN_YAML = re.compile(rb"[:\-][ \t]+[|>][-+0-9]*[ \t]*(?:#[^\n]*)?\r?$|\\|=[^\s'\"]{16,}[ \t]+#", re.M)
+# (possessive runs: what follows a run can never be more of it, so backtracking into one could not help)
+_HIDDEN_YAML = re.compile(rb"[:\-][ \t]++[|>][-+0-9]*+[ \t]*+(?:#[^\n]*)?\r?$|\\|=[^\s'\"]{16,}+[ \t]+#", re.M)
 
 
 def wants(rel_path: str, lower: bytes, rules: Sequence[Rule], known: Sequence[Finding] = ()) -> bool:

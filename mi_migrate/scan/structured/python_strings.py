@@ -17,8 +17,8 @@ from mi_migrate.scan.python.syntax import parse_module
 from mi_migrate.scan.structured.values import Value
 
 # a literal's closing quote, then (across line breaks, comments and `+`) another literal's opening quote
-_CANDIDATE = (  # starts at the quote (a two-character class the regex engine can skip to), checks behind it
-    r"""(?<=[^"'\s\\])["'][ \t]*(?:\+[ \t]*)?(?:\#[^\n]*)?(?:\\?\r?\n[ \t]*(?:\#[^\n]*)?)*(?:\+[ \t]*)?"""
+_CANDIDATE = (  # starts at the quote (a two-character class the regex engine can skip to), then checks behind it
+    r"""["'](?<=[^"'\s\\]["'])[ \t]*(?:\+[ \t]*)?(?:\#[^\n]*)?(?:\\?\r?\n[ \t]*(?:\#[^\n]*)?)*(?:\+[ \t]*)?"""
     r"""[rRuU]?["'][^"'\s]"""
 )
 # A secret split over literals is only found if the joined text has an anchor a rule keys on.

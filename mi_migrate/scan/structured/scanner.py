@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from mi_migrate.core.finding import Finding, Span
 from mi_migrate.core.rules import Rule
@@ -21,13 +21,16 @@ CONTEXT = 200  # characters of raw file text on each side of a value (the rules 
 MIN_VALUE = 8  # no Azure credential is shorter
 
 
-@dataclass(frozen=True)
 class WindowIndex(LineIndex):
     """A LineIndex for a synthetic window: maps window offsets to file offsets before computing positions."""
 
-    value: Value | None = None
-    prefix_start: int = 0  # file offset of window[0]
-    prefix_len: int = 0
+    __slots__ = ("prefix_len", "prefix_start", "value")
+
+    def __init__(self, starts: Sequence[int], value: Value, prefix_start: int = 0, prefix_len: int = 0) -> None:
+        super().__init__(starts)
+        self.value = value
+        self.prefix_start = prefix_start  # file offset of window[0]
+        self.prefix_len = prefix_len
 
     def to_file(self, offset: int) -> int:
         assert self.value is not None
