@@ -32,4 +32,4 @@ def _string_end(text: str, pos: int) -> int:
 
 
 def extract(text: str) -> list[Value]:
-    return brace_lang.walk(text, read_string, DECLARATIONS, newline_separates=True)
+    return brace_lang.walk(text, read_string, DECLARATIONS, newline_separates=True, string_starts="'")

@@ -30,22 +30,29 @@ class Frame:
     header: list[str] | None = None  # obj: words and labels of the current statement
 
 
+_SKIP_STARTS = frozenset(" \t\r#/")  # the characters _SKIP can match at
+_KINDS = {"{": "obj", "[": "list", "(": "paren", "}": "obj", "]": "list", ")": "paren"}
+
+
 def walk(
-    text: str, read_string: StringReader, declarations: frozenset[str], newline_separates: bool
+    text: str, read_string: StringReader, declarations: frozenset[str], newline_separates: bool,
+    string_starts: str,
 ) -> list[Value]:
     """String values with key paths. `declarations` are statement keywords whose next word names the value
-    (`param x` → `param.x`); `newline_separates` is Bicep's array syntax (items on their own lines)."""
+    (`param x` → `param.x`); `newline_separates` is Bicep's array syntax (items on their own lines);
+    `string_starts` holds every character `read_string` can find a string at (it is asked nowhere else)."""
     values: list[Value] = []
     stack = [Frame("obj", "", header=[])]
     pos, n = 0, len(text)
     while pos < n:
-        skip = _SKIP.match(text, pos)
-        if skip:
-            pos = skip.end()
-            continue
-        frame = stack[-1]
         char = text[pos]
-        found = read_string(text, pos)
+        if char in _SKIP_STARTS:
+            skip = _SKIP.match(text, pos)
+            if skip:
+                pos = skip.end()
+                continue
+        frame = stack[-1]
+        found = read_string(text, pos) if char in string_starts else None
         if found is not None:
             value, pos = found
             _value_start(frame)
@@ -68,11 +75,11 @@ def walk(
         elif char in "{[(":
             _value_start(frame)
             path = _value_path(frame) if frame.kind != "obj" or frame.key is not None else _block(frame)
-            kind = {"{": "obj", "[": "list", "(": "paren"}[char]
+            kind = _KINDS[char]
             stack.append(Frame(kind, path, header=[] if kind == "obj" else None))
             pos += 1
         elif char in "}])":
-            if len(stack) == 1 or {"}": "obj", "]": "list", ")": "paren"}[char] != frame.kind:
+            if len(stack) == 1 or _KINDS[char] != frame.kind:
                 raise ParseFailure(f"unbalanced {char!r}", line_of(text, pos))
             stack.pop()
             if stack[-1].kind == "obj" and stack[-1].key is None:

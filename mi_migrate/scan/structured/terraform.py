@@ -42,4 +42,4 @@ def _string_end(text: str, pos: int) -> int:
 
 
 def extract(text: str) -> list[Value]:
-    return brace_lang.walk(text, read_string, DECLARATIONS, newline_separates=False)
+    return brace_lang.walk(text, read_string, DECLARATIONS, newline_separates=False, string_starts='"<')
