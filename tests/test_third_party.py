@@ -295,3 +295,18 @@ def test_entropy_shortcut_reports_what_the_plugin_reports(plugin_name: str) -> N
         assert len(ours) == len(set(ours)) and set(ours) == theirs, line
         reported += len(ours)
     assert reported > 10  # the lines do hold high-entropy values
+
+
+def test_entropy_plugins_get_only_lines_with_their_run_and_a_secret_word() -> None:
+    """_candidate_starts intersects the run lines with the literal lines (what _scan_line would test next);
+    when lower-casing changes the text's length the intersection is not trusted and every run line is kept."""
+    pre = third_party.PREFILTERS["Base64HighEntropyString"]
+    run = fakes.fake_alnum(40, random.Random(8))
+    lines = [f'value = "{run}"\n', "token = 'short'\n", f'api_token = "{run}"\n']
+    text = "".join(lines)
+    starts = third_party._candidate_starts(text, text.lower(), text.encode("ascii", "replace"), pre, True)
+    assert starts == {len(lines[0]) + len(lines[1])}
+    odd = "\u0130 " + text  # İ lower-cases to two characters
+    lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in odd)
+    starts = third_party._candidate_starts(odd, lowered, odd.encode("ascii", "replace"), pre, False)
+    assert starts == {0, 2 + len(lines[0]) + len(lines[1])}

@@ -247,8 +247,10 @@ def _skip_file(rel_path: str) -> bool:
     return is_lock_file(rel_path) or is_swagger_file(rel_path)
 
 
-def _candidate_starts(text: str, lowered: str, ascii_text: bytes, pre: Prefilter) -> set[int]:
-    """Offsets of the starts of lines where the prefilter's run or literals occur."""
+def _candidate_starts(text: str, lowered: str, ascii_text: bytes, pre: Prefilter, exact_lower: bool) -> set[int]:
+    """Offsets of the starts of lines where the prefilter's run or literals occur; with both (the entropy
+    plugins), lines holding the run and one of the literals, when `lowered` is exactly text.lower() (then a line
+    has a literal here iff _scan_line's own test finds it)."""
     starts: set[int] = set()
 
     def line_end(offset: int) -> int:
@@ -256,19 +258,21 @@ def _candidate_starts(text: str, lowered: str, ascii_text: bytes, pre: Prefilter
         end = text.find("\n", offset)
         return len(text) if end == -1 else end + 1
 
+    haystack = text if pre.case_sensitive else lowered
     if pre.run:
         cls, n = pre.run
         mapped, needle = ascii_text.translate(_run_table(cls)), b"\1" * n
         pos = mapped.find(needle)
         while pos != -1:
             pos = mapped.find(needle, line_end(pos))
-        return starts
-    haystack = text if pre.case_sensitive else lowered
+        if not (pre.literals and exact_lower) or not starts:
+            return starts
+        runs, starts = starts, set()
     for literal in pre.literals:
         pos = haystack.find(literal)
         while pos != -1:
             pos = haystack.find(literal, line_end(pos))
-    return starts
+    return starts & runs if pre.run else starts
 
 
 def scan(rel_path: str, text: str, lower: bytes, rules: Sequence[Rule] | None = None,
@@ -283,14 +287,15 @@ def scan(rel_path: str, text: str, lower: bytes, rules: Sequence[Rule] | None = 
     if not active:
         return []
     lowered = text.lower()
-    if len(lowered) != len(text):  # a few characters change length when lower-cased: keep offsets aligned
+    exact_lower = len(lowered) == len(text)
+    if not exact_lower:  # a few characters change length when lower-cased: keep offsets aligned
         lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
     # One byte per character, so run offsets are text offsets; non-ASCII never belongs to a run class.
     ascii_text = text.encode("ascii", "replace")
     config = is_config_file(rel_path)
     per_line: dict[int, list[Detector]] = {}
     for det in active:
-        for start in _candidate_starts(text, lowered, ascii_text, det.pre):
+        for start in _candidate_starts(text, lowered, ascii_text, det.pre, exact_lower):
             per_line.setdefault(start, []).append(det)
     if not per_line:
         return []
