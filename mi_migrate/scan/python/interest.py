@@ -14,8 +14,7 @@ import re
 import unicodedata
 from bisect import bisect_left
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from mi_migrate.scan.python.targets import Matchers
 
@@ -26,21 +25,25 @@ _BINDERS = (rb":=", rb"(?:^|[\n;:])[ \t]*global[ \t]+[A-Za-z_]")
 _GLOBAL_STATEMENT = re.compile(_BINDERS[1])
 
 
-class Positions(Protocol):
-    """The native engine's matches (mi_migrate.scan.candidates.Hits.positions)."""
+if TYPE_CHECKING:  # (a Protocol class costs a pre-commit run its creation time)
 
-    def positions(self, expressions: tuple[bytes, ...], data: bytes) -> list[tuple[int, int]] | None: ...
+    class Positions(Protocol):
+        """The native engine's matches (mi_migrate.scan.candidates.Hits.positions)."""
+
+        def positions(self, expressions: tuple[bytes, ...], data: bytes) -> list[tuple[int, int]] | None: ...
 
 
-@dataclass(frozen=True)
 class _Name:
     """One watched name: where it counts, and which module roots the file must mention for it to count (a name
     resolves to a rule's qualified name only through an import of its root; none listed: always)."""
 
-    literal: bytes
-    suffix: bool  # the end of any identifier (`Client`: every azure.*Client), else a whole identifier
-    called: bool  # only called or aliased (`BlobServiceClient(`, `BlobServiceClient as B`), else anywhere
-    roots: frozenset[bytes]
+    __slots__ = ("called", "literal", "roots", "suffix")
+
+    def __init__(self, literal: bytes, suffix: bool, called: bool, roots: frozenset[bytes]) -> None:
+        self.literal = literal
+        self.suffix = suffix  # the end of any identifier (`Client`: every azure.*Client), else a whole identifier
+        self.called = called  # only called or aliased (`BlobServiceClient(`, `BlobServiceClient as B`)
+        self.roots = roots
 
     @property
     def expression(self) -> bytes:

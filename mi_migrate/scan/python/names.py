@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 # Values of a binding: an import's qualified name, or the expression assigned to a local (None when unknown).
 IMPORT, LOCAL = "import", "local"
@@ -138,14 +138,16 @@ _INERT = frozenset({
 })
 
 
-class Lines(Protocol):
-    """Where the rules' names occur (mi_migrate.scan.python.interest.InterestingLines)."""
+if TYPE_CHECKING:  # (a Protocol class costs a pre-commit run its creation time)
 
-    def spans(self, first: int, last: int) -> bool: ...
+    class Lines(Protocol):
+        """Where the rules' names occur (mi_migrate.scan.python.interest.InterestingLines)."""
 
-    def alias_known(self, origin: str, alias: str) -> bool: ...
+        def spans(self, first: int, last: int) -> bool: ...
 
-    def with_aliases(self, aliases: set[str]) -> Lines: ...
+        def alias_known(self, origin: str, alias: str) -> bool: ...
+
+        def with_aliases(self, aliases: set[str]) -> Lines: ...
 
 
 def collect(tree: ast.Module, lines: Lines | None = None) -> ModuleNames:
