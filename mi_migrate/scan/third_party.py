@@ -389,13 +389,13 @@ def _high_entropy(plugin: Any, line: str) -> list[_Candidate]:
     """The entropy plugins' analyze_line (their quoted-string regex, then entropy over their limit), each value
     once, in line order. Shannon entropy never exceeds log2 of the number of distinct characters, so a value
     with too few of them cannot pass and its entropy is not computed: most quoted values in a recorded body."""
-    found: list[_Candidate] = []
+    found: dict[str, _Candidate] = {}
     limit = plugin.entropy_limit
     for secret in plugin.analyze_string(line):
-        if (math.log2(len(set(secret))) > limit - 1e-9 and plugin.calculate_shannon_entropy(secret) > limit
-                and secret not in [c.secret_value for c in found]):
-            found.append(_Candidate(secret))
-    return found
+        if (secret not in found and math.log2(len(set(secret))) > limit - 1e-9
+                and plugin.calculate_shannon_entropy(secret) > limit):
+            found[secret] = _Candidate(secret)
+    return list(found.values())
 
 
 _LONG_RUN = re.compile(r"[a-z0-9+/=]{16,}")

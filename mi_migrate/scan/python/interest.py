@@ -16,6 +16,7 @@ from bisect import bisect_left
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
+from mi_migrate.scan.python.syntax import line_numbers
 from mi_migrate.scan.python.targets import Matchers
 
 # Statements that bind a name from inside an expression or for another scope (walrus, `global`): their lines are
@@ -102,7 +103,7 @@ class Watch:
             ends = [end for index, end in found if live[index]]
         else:
             ends = self._search(data, [name for name, wanted in zip(self.names, live, strict=False) if wanted])
-        return InterestingLines(data, _line_numbers(data, ends), frozenset(), self)
+        return InterestingLines(data, line_numbers(data, ends), frozenset(), self)
 
     @staticmethod
     def _search(data: bytes, names: list[_Name]) -> list[int]:
@@ -170,17 +171,5 @@ class InterestingLines:
         """These lines and those naming `aliases` (`from azure.storage.blob import BlobServiceClient as B`)."""
         known = self.aliases | aliases
         pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(a.encode()) for a in sorted(known)) + rb")\b")
-        extra = _line_numbers(self.data, [match.end() for match in pattern.finditer(self.data)])
+        extra = line_numbers(self.data, [match.end() for match in pattern.finditer(self.data)])
         return InterestingLines(self.data, sorted({*self.lines, *extra}), known, self.watch)
-
-
-def _line_numbers(data: bytes, ends: list[int]) -> list[int]:
-    """1-based numbers of the lines holding the matches ending at `ends` (ascending; no match spans a line)."""
-    lines: list[int] = []
-    line, last = 1, 0
-    for end in ends:
-        line += data.count(b"\n", last, end)
-        last = end
-        if not lines or lines[-1] != line:
-            lines.append(line)
-    return lines

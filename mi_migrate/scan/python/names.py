@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from mi_migrate.scan.python.syntax import first_line
+
 # Values of a binding: an import's qualified name, or the expression assigned to a local (None when unknown).
 IMPORT, LOCAL = "import", "local"
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
@@ -155,23 +157,15 @@ def collect(tree: ast.Module, lines: Lines | None = None) -> ModuleNames:
     spans none of them only binds (its expressions hold no call the rules examine), and a def or class spanning
     none is bound without entering it. An import aliasing a watched name adds the alias' lines, and the walk
     runs again (the alias may be called above the import)."""
-    missed: set[str] = set()
-    names = _collect(tree, lines, missed)
-    if missed and lines is not None:
-        lines = lines.with_aliases(missed)
-        missed.clear()
+    while True:
+        missed: set[str] = set()
         names = _collect(tree, lines, missed)
-        if missed:  # pragma: no cover - with_aliases knows every alias it was given
-            names = _collect(tree, None, missed)
-    return names
+        if not missed or lines is None:
+            return names
+        lines = lines.with_aliases(missed)  # the known aliases only grow: this ends
 
 
-def _first_line(node: ast.stmt) -> int:
-    decorators = getattr(node, "decorator_list", None)
-    return decorators[0].lineno if decorators else node.lineno
-
-
-def _bind_only(node: ast.stmt, scope: Scope, lines: Lines, attribute_assigns: list[ast.Assign | ast.AnnAssign],
+def _bind_only(node: ast.stmt, scope: Scope, attribute_assigns: list[ast.Assign | ast.AnnAssign],
                stack: list[tuple[ast.AST, Scope]]) -> bool:
     """What a statement spanning no watched line binds, its nested statements pushed; False: walk it whole."""
     if isinstance(node, (*_FUNCTIONS, ast.ClassDef)):
@@ -218,8 +212,8 @@ def _collect(tree: ast.Module, lines: Lines | None, missed: set[str]) -> ModuleN
         if (
             lines is not None
             and isinstance(node, ast.stmt)
-            and not lines.spans(_first_line(node), node.end_lineno or node.lineno)
-            and _bind_only(node, scope, lines, attribute_assigns, stack)
+            and not lines.spans(first_line(node), node.end_lineno or node.lineno)
+            and _bind_only(node, scope, attribute_assigns, stack)
         ):
             continue
         children: Iterator[ast.AST] | list[ast.AST]

@@ -1,10 +1,12 @@
-"""One parse per module: the name analysis and the joined-literal extractor (structured.python_strings) read the
-same stdlib tree, so the second reader of a file's text gets the first one's tree (or its error)."""
+"""Reading Python source, shared by the name analysis and the joined-literal extractor (structured.python_strings):
+one parse per module (the second reader of a file's text gets the first one's tree, or its error), where a
+statement starts, and the lines that offsets fall on."""
 
 from __future__ import annotations
 
 import ast
 import warnings
+from collections.abc import Iterable
 
 _last: list[object] = [None, None]  # [the text last parsed, its tree or the error parsing it raised]
 
@@ -32,3 +34,22 @@ def parse_module(text: str) -> ast.Module:
 def forget() -> None:
     """Drop the kept tree (a large module's tree is tens of MB): called when a file is done."""
     _last[:] = [None, None]
+
+
+def first_line(node: ast.AST) -> int:
+    """The node's first line: a decorated def or class starts at its first decorator, above its `def` line."""
+    decorators = getattr(node, "decorator_list", None)
+    return decorators[0].lineno if decorators else node.lineno  # type: ignore[attr-defined]
+
+
+def line_numbers(text: str | bytes, offsets: Iterable[int]) -> list[int]:
+    """1-based numbers of the lines holding `offsets` (ascending), each once."""
+    newline = "\n" if isinstance(text, str) else b"\n"
+    lines: list[int] = []
+    line, last = 1, 0
+    for offset in offsets:
+        line += text.count(newline, last, offset)  # type: ignore[arg-type]
+        last = offset
+        if not lines or lines[-1] != line:
+            lines.append(line)
+    return lines

@@ -13,7 +13,7 @@ from bisect import bisect_left
 from collections import deque
 from collections.abc import Sequence
 
-from mi_migrate.scan.python.syntax import parse_module
+from mi_migrate.scan.python.syntax import first_line, line_numbers, parse_module
 from mi_migrate.scan.structured.values import Value
 
 # a literal's closing quote, then (across line breaks, comments and `+`) another literal's opening quote
@@ -36,13 +36,8 @@ def might_have(lower: bytes) -> bool:
 def extract(source: str, offsets: Sequence[int] | None = None, base_path: str = "") -> list[Value]:
     """Joined values of multi-piece string expressions; `offsets` maps source characters to file offsets
     (a notebook cell), None when the source is the file itself."""
-    lines: list[int] = []  # where a literal's closing quote meets another's opening quote
-    line, last = 1, 0
-    for match in CANDIDATE_TEXT.finditer(source):
-        line += source.count("\n", last, match.start() + 1)
-        last = match.start() + 1
-        if not lines or lines[-1] != line:
-            lines.append(line)
+    # where a literal's closing quote meets another's opening quote
+    lines = line_numbers(source, [match.start() + 1 for match in CANDIDATE_TEXT.finditer(source)])
     if not lines:
         return []
     try:
@@ -55,12 +50,8 @@ def extract(source: str, offsets: Sequence[int] | None = None, base_path: str = 
     queue = deque([tree])
     while queue:  # breadth first: a chain is met before its pieces, which it then owns
         node = queue.popleft()
-        first = getattr(node, "lineno", None)
-        if first is not None:  # only nodes on a line where literals touch can hold a joined value
-            decorators = getattr(node, "decorator_list", None)
-            if decorators:
-                first = decorators[0].lineno
-            index = bisect_left(lines, first)
+        if hasattr(node, "lineno"):  # only nodes on a line where literals touch can hold a joined value
+            index = bisect_left(lines, first_line(node))
             if index == len(lines) or lines[index] > (node.end_lineno or node.lineno):
                 continue
         if isinstance(node, ast.JoinedStr):
