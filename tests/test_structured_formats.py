@@ -249,6 +249,56 @@ def test_decode_text_reads_escapes_exactly_as_decode_escapes() -> None:
         assert decode_text(raw, JSON_ESCAPES) == decode_escapes(raw, 0, JSON_ESCAPES)[0], raw
 
 
+
+def test_escaped_value_windows_find_every_string_with_an_escape() -> None:
+    """The windows hop from string to string with one regex and stop only at strings holding an escape. The
+    oracle walks the parsed document: every string value or key whose JSON text holds a backslash, in document
+    order, each decoded exactly as json.loads decodes it."""
+    import json
+    import random
+
+    from mi_migrate.scan.structured import json_settings
+
+    pieces = ["plain", "tab\\t", "quote\\\"d", "back\\\\slash", "\\u00e9t\\u00e9", "{not an object}", "[1, 2]",
+              "a: b, c", "\\/path", "x" * 40, "key\\u003d", "\\\\"]
+    rng = random.Random(3)
+
+    def value(depth: int) -> object:
+        roll = rng.random()
+        if depth > 3 or roll < 0.4:
+            return "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 4)))
+        if roll < 0.5:
+            return rng.choice([1, 2.5, True, None])
+        if roll < 0.75:
+            return [value(depth + 1) for _ in range(rng.randrange(0, 4))]
+        return {"".join(rng.choice(pieces) for _ in range(rng.randrange(1, 3))): value(depth + 1)
+                for _ in range(rng.randrange(0, 4))}
+
+    def strings(node: object) -> list[str]:
+        if isinstance(node, str):
+            return [node]
+        if isinstance(node, list):
+            return [s for item in node for s in strings(item)]
+        if isinstance(node, dict):
+            return [s for key, item in node.items() for s in (key, *strings(item))]
+        return []
+
+    checked = 0
+    for _ in range(300):
+        doc = value(0)
+        ascii_only = rng.random() < 0.5
+        text = json.dumps(doc, indent=rng.choice([None, 2]), ensure_ascii=ascii_only)
+        expected = [s for s in strings(json.loads(text)) if len(s) >= json_settings.MIN_VALUE
+                    and "\\" in json.dumps(s, ensure_ascii=ascii_only)]
+        windows = json_settings.escaped_value_windows(text)
+        assert windows is not None
+        decoded = [window[min(start, json_settings.CONTEXT):].split("\n")[0] for start, window in windows]
+        assert decoded == expected, text
+        checked += len(expected)
+    assert checked > 100
+    assert json_settings.escaped_value_windows('{"a": "b" // no\n}') is None  # not strict JSON
+
+
 YAML_SCALARS = [
     "plain: abcdefgh ijklmnop\n",
     "single: 'it''s a long value with ''quotes'' inside'\n",

@@ -310,3 +310,18 @@ def test_entropy_plugins_get_only_lines_with_their_run_and_a_secret_word() -> No
     lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in odd)
     starts = third_party._candidate_starts(odd, lowered, odd.encode("ascii", "replace"), pre, False)
     assert starts == {0, 2 + len(lines[0]) + len(lines[1])}
+
+
+def test_remembered_lines_keep_the_file_type_and_the_line_number() -> None:
+    """_line_hits keeps each line's plugin results for lines seen again; the keyword plugin reads the file type
+    from the extension, so `:=` counts in Go and not in Python, and `=>` the other way round, whichever file
+    came first; a remembered line still reports its own line number."""
+    value = "hunter2" + "".join(random.Random(7).choices(string.ascii_letters, k=12))  # fake, generated
+    walrus = f'my_password := "{value}"'
+    arrow = f'password => "{value}"'
+    for order in (("a.py", "a.go"), ("a.go", "a.py")):
+        third_party._HITS_MEMO.clear()
+        seen = {name: [(f.span.line, f.rule_id) for f in third(run(f"{walrus}\n\n{arrow}\n{walrus}\n", name)[0])]
+                for name in order}
+        assert seen == {"a.go": [(1, "AZ303"), (4, "AZ303")], "a.py": [(3, "AZ303")]}
+    assert third_party._HITS_MEMO  # the lines were remembered: the second file of each order read them back

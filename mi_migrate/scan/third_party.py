@@ -317,43 +317,7 @@ def _scan_line(
 
     line = raw.rstrip()
     lowered = line.lower()
-    hits: list[tuple[Detector, str, int]] = []
-    for det in dets:
-        pre = det.pre
-        if pre.also and pre.also not in lowered:
-            continue
-        # a detector with literals and no run is only given lines holding one of them (_candidate_starts)
-        if pre.run and pre.literals and not any(
-                lit in (line if pre.case_sensitive else lowered) for lit in pre.literals):
-            continue
-        if det.line_gate is not None and not det.line_gate.search(lowered):
-            continue
-        if det.name in GENERIC_PLUGINS and len(line) > MAX_GENERIC_LINE:
-            continue
-        if det.name in ENTROPY_PLUGINS and not config and '"' not in line and "'" not in line:
-            continue  # outside config files the entropy plugins only look at quoted strings
-        if det.name in ENTROPY_PLUGINS and not _keyword_adjacent(lowered):
-            continue
-        for variant in _variants(line, det.name, config):
-            found = _analyze(det, rel_path, variant, line_no)
-            for tries in range(MAX_RETRIES + 1):
-                dropped = []
-                for potential in found:
-                    secret = potential.secret_value
-                    column = line.find(secret) if secret else -1
-                    if secret and column >= 0 and not _filtered(secret, line, det, column):
-                        hits.append((det, secret, column))
-                    elif secret and secret in variant:
-                        dropped.append(secret)
-                # a plugin may report one value per line: hide the values just dropped (a hash, a label) and
-                # ask again, so `{"hashed_secret": "…", "db_password": "…"}` still yields the password
-                if not dropped or tries == MAX_RETRIES:
-                    break
-                for secret in dropped:
-                    variant = variant.replace(secret, "\0" * len(secret))
-                found = [f for f in _analyze(det, rel_path, variant, line_no) if f.secret_value not in dropped]
-            if found or hits:
-                break
+    hits = _line_hits(os.path.splitext(rel_path)[1], line, lowered, tuple(dets), config)
     if not hits:
         return []
     previous = text[text.rfind("\n", 0, start - 1) + 1 : start - 1].rstrip() if start else ""
@@ -372,13 +336,76 @@ def _scan_line(
     return out
 
 
+_HITS_MEMO: dict[tuple[str, str, tuple[int, ...], bool],
+                 tuple[tuple[Detector, ...], tuple[tuple[Detector, str, int], ...]]] = {}
+HITS_MEMO_SIZE = 1 << 16
+
+
+def _line_hits(extension: str, line: str, lowered: str, dets: tuple[Detector, ...],
+               config: bool) -> tuple[tuple[Detector, str, int], ...]:
+    """What the plugins report on one line, after the filters: (detector, secret, column). A function of the
+    line, the plugins and the file's extension (detect-secrets reads only the file type from its name), so it
+    is kept for lines seen again: the versions of a file in history, the shared lines of recordings."""
+    key = (extension, line, tuple(map(id, dets)), config)
+    kept = _HITS_MEMO.get(key)
+    if kept is not None and all(a is b for a, b in zip(kept[0], dets, strict=True)):  # not a reused id
+        return kept[1]
+    if len(_HITS_MEMO) >= HITS_MEMO_SIZE:
+        _HITS_MEMO.clear()
+    hits = tuple(_compute_hits("x" + extension, line, lowered, dets, config))
+    _HITS_MEMO[key] = (dets, hits)
+    return hits
+
+
+def _compute_hits(rel_path: str, line: str, lowered: str, dets: tuple[Detector, ...],
+                  config: bool) -> list[tuple[Detector, str, int]]:
+    hits: list[tuple[Detector, str, int]] = []
+    for det in dets:
+        pre = det.pre
+        if pre.also and pre.also not in lowered:
+            continue
+        # a detector with literals and no run is only given lines holding one of them (_candidate_starts)
+        if pre.run and pre.literals and not any(
+                lit in (line if pre.case_sensitive else lowered) for lit in pre.literals):
+            continue
+        if det.line_gate is not None and not det.line_gate.search(lowered):
+            continue
+        if det.name in GENERIC_PLUGINS and len(line) > MAX_GENERIC_LINE:
+            continue
+        if det.name in ENTROPY_PLUGINS and not config and '"' not in line and "'" not in line:
+            continue  # outside config files the entropy plugins only look at quoted strings
+        if det.name in ENTROPY_PLUGINS and not _keyword_adjacent(lowered):
+            continue
+        for variant in _variants(line, det.name, config):
+            found = _analyze(det, rel_path, variant)
+            for tries in range(MAX_RETRIES + 1):
+                dropped = []
+                for potential in found:
+                    secret = potential.secret_value
+                    column = line.find(secret) if secret else -1
+                    if secret and column >= 0 and not _filtered(secret, line, det, column):
+                        hits.append((det, secret, column))
+                    elif secret and secret in variant:
+                        dropped.append(secret)
+                # a plugin may report one value per line: hide the values just dropped (a hash, a label) and
+                # ask again, so `{"hashed_secret": "…", "db_password": "…"}` still yields the password
+                if not dropped or tries == MAX_RETRIES:
+                    break
+                for secret in dropped:
+                    variant = variant.replace(secret, "\0" * len(secret))
+                found = [f for f in _analyze(det, rel_path, variant) if f.secret_value not in dropped]
+            if found or hits:
+                break
+    return hits
+
+
 MAX_RETRIES = 3
 
 
-def _analyze(det: Detector, rel_path: str, line: str, line_no: int) -> list[Any]:
+def _analyze(det: Detector, rel_path: str, line: str) -> list[Any]:
     if det.name in ENTROPY_PLUGINS:
         return _high_entropy(det.plugin, line)
-    return list(det.plugin.analyze_line(filename=rel_path, line=line, line_number=line_no))
+    return list(det.plugin.analyze_line(filename=rel_path, line=line))
 
 
 class _Candidate(NamedTuple):

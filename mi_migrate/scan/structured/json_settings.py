@@ -39,7 +39,8 @@ _TOKEN = re.compile(
 )
 _SPACE = re.compile(r"[ \t\r\n\ufeff]*")
 MAX_DEPTH = 500
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+# From a point outside any string, through strings without an escape, to the next string with one (group 1).
+_NEXT_ESCAPED = re.compile(r'(?:[^"]++|"[^"\\]*+")*+("[^"\\]*+(?:\\.[^"\\]*+)++")', re.S)
 # In a document json.loads accepted, every string and scalar in order (strings are taken from their opening
 # quote, so nothing inside one is read as a scalar)
 _LEAF = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|-?[0-9][0-9.eE+-]*|true|false|null|NaN|-?Infinity', re.S)
@@ -182,15 +183,16 @@ def escaped_value_windows(text: str) -> list[tuple[int, str]] | None:
 
     In a file the line scan has read, the parse can add a finding only inside a decoded escaped value, where the
     rules see exactly this window; a window without some rule's keyword and anchor adds none. In strict JSON
-    (json.loads accepts it: no comments, no raw control characters in strings) one regex finds every string from
-    its opening quote; keys come along, which only widens the test."""
+    (json.loads accepts it: no comments, no raw control characters in strings, no backslash outside one) one regex
+    goes from string to string, stopping only at those with an escape; keys come along, which only widens the
+    test."""
     if _strict(text) is _NOT_STRICT:
         return None
     windows = []
-    for found in _STRING.finditer(text):
-        start, end = found.start() + 1, found.end() - 1
-        if text.find("\\", start, end) == -1:
-            continue
+    pos = 0
+    while text.find("\\", pos) != -1 and (found := _NEXT_ESCAPED.match(text, pos)):
+        pos = found.end()
+        start, end = found.start(1) + 1, pos - 1
         decoded = decode_text(text[start:end], JSON_ESCAPES)
         if len(decoded) >= MIN_VALUE:
             windows.append((start, text[max(0, start - CONTEXT) : start] + decoded + "\n" + text[end : end + CONTEXT]))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import re
 from urllib.parse import unquote
@@ -96,12 +97,30 @@ def _context_ok(ctx: MatchContext) -> bool:
     """Options `context` (regex that must occur nearby) and `not_context` (regex that must not)."""
     before = int(ctx.options.get("before", 120))
     after = int(ctx.options.get("after", 40))
-    window = ctx.window(before, after)
-    context = ctx.options.get("context")
-    if context and not re.search(context, window, re.IGNORECASE):
-        return False
-    not_context = ctx.options.get("not_context")
-    return not (not_context and re.search(not_context, window, re.IGNORECASE))
+    return _window_ok(ctx.options.get("context") or "", ctx.options.get("not_context") or "",
+                      ctx.window(before, after))
+
+
+_WINDOW_MEMO: dict[tuple[str, str, str], bool] = {}
+WINDOW_MEMO_SIZE = 1 << 14
+
+
+def _window_ok(context: str, not_context: str, window: str) -> bool:
+    """The context test on one window, kept for windows seen again: a lock file's hashes recur in every version
+    of it in history, each costing two case-insensitive searches."""
+    key = (context, not_context, window)
+    ok = _WINDOW_MEMO.get(key)
+    if ok is None:
+        if len(_WINDOW_MEMO) >= WINDOW_MEMO_SIZE:
+            _WINDOW_MEMO.clear()
+        ok = _WINDOW_MEMO[key] = (not context or _nocase(context).search(window) is not None) and not (
+            not_context and _nocase(not_context).search(window) is not None)
+    return ok
+
+
+@functools.cache
+def _nocase(source: str) -> re.Pattern[str]:
+    return re.compile(source, re.IGNORECASE)
 
 
 def _secret(ctx: MatchContext) -> tuple[str, int, int]:
