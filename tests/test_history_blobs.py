@@ -101,3 +101,18 @@ def test_bare_clone_without_work_tree(repo: Path, tmp_path: Path) -> None:
     assert result.findings[0].origin["present_at_head"] is True
     code, out = cli("scan", "--staged", str(bare))
     assert code == 2 and "not inside a git work tree" in out  # --staged still needs one
+
+
+def test_blobs_are_read_path_by_path(repo: Path) -> None:
+    """Commits that touch two files in turn still give each file's versions one after another (what a worker's
+    memories of lines seen before rely on), every version once."""
+    from mi_migrate.scan.history import blobs
+
+    for n in range(1, 7):
+        commit(repo, n, {"b.json": f'{{"n": {n}}}\n', "a.env": f"N={n}\n"})
+    git(repo, "gc", "-q")  # one pack: pack order interleaves the two files
+    named, missing = blobs.reachable_blobs(str(repo), ["--all"], [])
+    order, big = blobs.blob_order(str(repo), named, 1 << 20)
+    paths = [path for _, path, _ in order]
+    assert paths == [b"a.env"] * 6 + [b"b.json"] * 6
+    assert len({sha for sha, _, _ in order}) == 12 and not missing and not big

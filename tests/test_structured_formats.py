@@ -328,3 +328,25 @@ def test_yaml_alignment_maps_each_decoded_character_to_its_source(source: str) -
     for char, offset in zip(node.value, offsets, strict=True):
         raw = source[offset]
         assert raw == char or raw in "\\'" or (char in " \n" and raw in "\r\n"), (char, raw, offset)
+
+
+@pytest.mark.parametrize(
+    ("source", "quote", "markers", "end"),
+    [
+        ("abc' tail", "'", "$", 3),
+        ("a\\'b' tail", "'", "$", 4),  # an escaped quote does not close
+        ("${concat('x', 'y')}' tail", "'", "$", 19),  # quotes inside an interpolation belong to it
+        ("cost $5 ' tail", "'", "$", 8),  # a marker without `{` is a character
+        ('%{ if a == "x" }y%{ endif }" tail', '"', "$%", 27),  # Terraform directives hold strings too
+        ("abc\nd'", "'", "$", -1),  # a string does not cross a line
+        ("${f(\n'a')}' tail", "'", "$", 10),  # inside an interpolation a line break is a character
+        ("${'a\nb'}' tail", "'", "$", -1),  # but not inside a string there
+        ("no end", "'", "$", -1),
+    ],
+)
+def test_brace_string_end(source: str, quote: str, markers: str, end: int) -> None:
+    """brace_lang.string_end jumps between the characters that matter outside interpolations; these are the
+    cases where one of them must stop it (or must not)."""
+    from mi_migrate.scan.structured import brace_lang
+
+    assert brace_lang.string_end(source, 0, quote, markers) == end

@@ -6,8 +6,10 @@ repository's history is mostly the same blobs seen again. Here
 
 1. `git rev-list --objects --all` names every reachable blob with a path it had (`--missing=print`: a partial
    clone or an incomplete snapshot lists what it lacks instead of failing; those are skipped with one note);
-2. `git cat-file --batch-all-objects --batch-check --unordered` gives their types and sizes in pack order, so
-   reading them back with `git cat-file --batch` walks each pack forwards and git's delta cache works;
+2. `git cat-file --batch-all-objects --batch-check --unordered` gives their types and sizes; the blobs are then
+   taken path by path (each path's versions in pack order), so one worker sees a file's versions one after
+   another: git's delta cache serves them (reading is faster than in pack order) and the scan's memories of
+   lines and values seen before (plugin results, context windows, decoded strings) are hit;
 3. workers (one `cat-file --batch` each, over contiguous slices of that order) read and scan the blobs
    themselves, exactly as working-tree files, and return only findings: no blob crosses a process boundary;
 4. one `git log --all --raw --find-object=<blob>…` lists, newest first, the commits where blobs with findings
@@ -87,7 +89,7 @@ def reachable_blobs(cwd: str, revs: Sequence[str], specs: Sequence[str]) -> tupl
 
 def blob_order(cwd: str, named: dict[bytes, bytes], max_size: int) -> tuple[list[tuple[bytes, bytes, int]], list[
         tuple[bytes, int]]]:
-    """Reachable blobs in pack order as (id, path, size), and the ones over the size cap."""
+    """Reachable blobs as (id, path, size), by path and then in pack order, and the ones over the size cap."""
     out = _git_bytes(cwd, "cat-file", "--batch-all-objects", "--unordered",
                      "--batch-check=%(objectname) %(objecttype) %(objectsize)")
     order: list[tuple[bytes, bytes, int]] = []
@@ -106,7 +108,12 @@ def blob_order(cwd: str, named: dict[bytes, bytes], max_size: int) -> tuple[list
             big.append((path, size))
         else:
             order.append((parts[0], path, size))
+    order.sort(key=_path_of)  # stable: each path's versions stay in pack order
     return order, big
+
+
+def _path_of(item: tuple[bytes, bytes, int]) -> bytes:
+    return item[1]
 
 
 def _chunks(order: list[tuple[bytes, bytes, int]], limit: int) -> Iterator[list[tuple[bytes, bytes, int]]]:

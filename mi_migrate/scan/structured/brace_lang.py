@@ -8,6 +8,7 @@ brackets or an unterminated string are a parse failure (the file is then scanned
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -131,12 +132,23 @@ def _block(frame: Frame) -> str:
     return path
 
 
+@functools.cache
+def _stops(quote: str, markers: str) -> re.Pattern[str]:
+    return re.compile("[\\\\\n" + re.escape(quote + markers) + "]")
+
+
 def string_end(text: str, pos: int, quote: str, markers: str) -> int:
     """Offset of the closing `quote` of a string starting at `pos`; an interpolation (`${…}`, and for
     Terraform `%{…}`) may hold strings of its own. -1 when the string is unterminated on its line."""
     depth = 0
     n = len(text)
+    stops = _stops(quote, markers)
     while pos < n:
+        if not depth:  # outside interpolations only these characters do anything
+            found = stops.search(text, pos)
+            if found is None:
+                return -1
+            pos = found.start()
         char = text[pos]
         if char == "\\":
             pos += 2

@@ -193,10 +193,16 @@ def escaped_value_windows(text: str) -> list[tuple[int, str]] | None:
     while text.find("\\", pos) != -1 and (found := _NEXT_ESCAPED.match(text, pos)):
         pos = found.end()
         start, end = found.start(1) + 1, pos - 1
-        decoded = decode_text(text[start:end], JSON_ESCAPES)
+        decoded = _decoded(text[start:end])
         if len(decoded) >= MIN_VALUE:
             windows.append((start, text[max(0, start - CONTEXT) : start] + decoded + "\n" + text[end : end + CONTEXT]))
     return windows
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _decoded(raw: str) -> str:
+    """A JSON string's escapes decoded; kept, as the versions of a file in history repeat most of them."""
+    return decode_text(raw, JSON_ESCAPES)
 
 
 class _OutOfStep(Exception):

@@ -81,10 +81,12 @@ def _is_identifiable(value: str) -> bool:
 
 
 def is_emulator_key(value: str) -> bool:
-    return hashlib.sha256(value.strip().encode()).hexdigest() in EMULATOR_KEY_HASHES
+    return emulator_name(value) is not None
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def emulator_name(value: str) -> str | None:
+    """Kept per value: every 88-character match asks, and a lock file's hashes recur in each of its versions."""
     return EMULATOR_KEY_HASHES.get(hashlib.sha256(value.strip().encode()).hexdigest())
 
 
