@@ -350,3 +350,55 @@ def test_brace_string_end(source: str, quote: str, markers: str, end: int) -> No
     from mi_migrate.scan.structured import brace_lang
 
     assert brace_lang.string_end(source, 0, quote, markers) == end
+
+
+BICEP_SAMPLE = """// a comment with a 'quote' and a \\ backslash
+param location string = resourceGroup().location
+/* block: 'not a string' { */
+var conn = 'DefaultEndpointsProtocol=https;AccountName=${name};EndpointSuffix=core.windows.net'
+var escaped = 'it\\'s a long value with a \\$ sign and a tab\\t here'
+var multi = '''
+raw 'text' with \\n kept
+'''
+resource site 'Microsoft.Web/sites@2022-03-01' = {
+  name: 'site-${uniqueString(resourceGroup().id, 'x\\'y')}'
+  properties: {
+    siteConfig: {
+      appSettings: [
+        { name: 'A', value: 'first\\nsecond line of the value' } # trailing comment 'q'
+        { name: 'B', value: concat('a\\'b', 'plain value here') }
+      ]
+    }
+  }
+}
+"""
+
+
+def test_bicep_escaped_windows_are_those_the_parse_scans() -> None:
+    """bicep.escaped_windows lexes only comments, strings and brackets; on the sample and on a thousand cut-up
+    copies of it, it must give every window scan_value reads for the escaped values extract() returns (string
+    labels and keys come along, which only makes the caller parse more often), and None exactly where extract()
+    fails."""
+    import random
+
+    from mi_migrate.scan.structured import bicep
+    from mi_migrate.scan.structured.scanner import CONTEXT, MIN_VALUE
+    from mi_migrate.scan.structured.values import ParseFailure
+
+    rng = random.Random(9)
+    texts = [BICEP_SAMPLE]
+    for _ in range(1000):
+        i = rng.randrange(len(BICEP_SAMPLE))
+        texts.append(BICEP_SAMPLE[:i] + BICEP_SAMPLE[i + rng.randrange(1, 30):])
+    outcomes = set()
+    for text in texts:
+        try:
+            expected = [text[max(0, v.start - CONTEXT) : v.start] + v.text + "\n" + text[v.end : v.end + CONTEXT]
+                        for v in bicep.extract(text) if v.offsets is not None and len(v.text) >= MIN_VALUE]
+        except ParseFailure:
+            expected = None
+        windows = bicep.escaped_windows(text)
+        assert (windows is None) == (expected is None), text
+        assert expected is None or set(expected) <= set(windows), text  # labels and keys come along too
+        outcomes.add("fails" if expected is None else len(expected))
+    assert "fails" in outcomes and 3 in outcomes  # both sides were exercised: failures and escaped values

@@ -126,8 +126,8 @@ def scan_structured(
         escapes = _json_escapes_reveal(text, rules, planned)
         if not escapes and not any(_taggable(text, f, starts) for f in known):
             return findings, notes  # nothing the escapes could hide and nothing to name: parsing adds nothing
-    if kind == "bicep" and not known and "\\" not in text:
-        return findings, notes  # every Bicep value is then its raw text, which the line scan read: nothing to add
+    if kind == "bicep" and not known and not _bicep_escapes_reveal(text, rules):
+        return findings, notes  # nothing to name, and no decoded value can hold a finding: parsing adds nothing
     if kind == "notebook" and not planned.text_rules and not known:
         from mi_migrate.scan.structured import python_strings
 
@@ -160,6 +160,19 @@ def _json_escapes_reveal(text: str, rules: tuple[Rule, ...], planned: Plan) -> b
     if not candidates.reveals("\n".join(window for _, window in windows), rules):
         return frozenset()
     return frozenset(start for start, window in windows if candidates.reveals(window, rules))
+
+
+def _bicep_escapes_reveal(text: str, rules: tuple[Rule, ...]) -> bool:
+    """Whether a decoded Bicep string could hold a finding: only escaped strings differ from the raw text the
+    line scan read, and one can only where its window has some rule's keyword and anchor. True when the file
+    would not parse (the parse then says why)."""
+    if "\\" not in text:
+        return False
+    from mi_migrate.scan import candidates
+    from mi_migrate.scan.structured import bicep
+
+    windows = bicep.escaped_windows(text)  # together: a keyword in one and an anchor in another only says yes
+    return windows is None or (bool(windows) and candidates.reveals("\n".join(windows), rules))
 
 
 def _taggable(text: str, finding: Finding, starts: Sequence[int]) -> bool:

@@ -5,7 +5,10 @@ Key paths: `param.storageKey`, `var.conn`, `resource.site.properties.siteConfig.
 
 from __future__ import annotations
 
+import re
+
 from mi_migrate.scan.structured import brace_lang
+from mi_migrate.scan.structured.scanner import CONTEXT, MIN_VALUE
 from mi_migrate.scan.structured.values import ParseFailure, Value, decode_escapes, line_of
 
 BICEP_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "'": "'", "\\": "\\", "$": "$"}
@@ -33,3 +36,39 @@ def _string_end(text: str, pos: int) -> int:
 
 def extract(text: str) -> list[Value]:
     return brace_lang.walk(text, read_string, DECLARATIONS, newline_separates=True, string_starts="'")
+
+
+# What the walker acts on besides words and spaces: comments (brace_lang._SKIP), strings and brackets.
+_LEXEME = re.compile(r"#[^\n]*|//[^\n]*|/\*.*?\*/|['{}()\[\]]", re.S)
+_CLOSES = {"}": "{", "]": "[", ")": "("}
+
+
+def escaped_windows(text: str) -> list[str] | None:
+    """The windows scanner.scan_value would read for every escaped string extract() returns (raw context, the
+    decoded value, a line break, raw context): the only values whose scan can add to the line scan's findings.
+    Escaped labels and keys (`resource x 'type' = {`) come along, which only widens the test. None when
+    extract() would fail (an unterminated string, unbalanced brackets), so the caller parses and reports it.
+    Strings start where the walker reads them: outside comments and other strings, which a word never hides
+    (no word holds a quote, `#` or `/`)."""
+    windows: list[str] = []
+    stack: list[str] = []
+    pos = 0
+    while (found := _LEXEME.search(text, pos)) is not None:
+        lexeme = found.group()
+        pos = found.end()
+        if lexeme in "{[(":
+            stack.append(lexeme)
+        elif lexeme in _CLOSES:
+            if not stack or stack.pop() != _CLOSES[lexeme]:
+                return None
+        elif lexeme == "'":
+            try:
+                read = read_string(text, found.start())
+            except ParseFailure:
+                return None
+            assert read is not None
+            value, pos = read
+            if value is not None and value.offsets is not None and len(value.text) >= MIN_VALUE:
+                windows.append(text[max(0, value.start - CONTEXT) : value.start] + value.text + "\n"
+                               + text[value.end : value.end + CONTEXT])
+    return None if stack else windows
