@@ -331,13 +331,19 @@ def test_literal_lines_give_the_same_matches_as_the_whole_text() -> None:
 @pytest.mark.parametrize("engine", candidates.available())
 def test_bicep_without_escapes_or_findings_is_not_parsed(engine: str, parsed: list[str]) -> None:
     """Without a backslash every Bicep string value is its raw text (a `'''` string is verbatim), which the line
-    scan read; with no finding to name by key path the parse has nothing to add."""
+    scan read; with no finding to name by key path the parse has nothing to add. With escapes it is needed only
+    where a decoded value's window holds some rule's keyword and anchor, or to say why the file does not parse."""
     from mi_migrate.scan.files import scan_bytes
     from mi_migrate.scan.model import ScanSettings
 
     plain = "@secure()\nparam storageKey string\nvar conn = 'AccountKey=${storageKey}'\n"
     assert scan_bytes("main.bicep", plain.encode(), ScanSettings(engine=engine, iac=False)) == ([], [])
     assert parsed == []
-    escaped = plain + "var folder = 'C:\\\\keys'\n"  # an escape: a decoded value may differ from its text
-    scan_bytes("main.bicep", escaped.encode(), ScanSettings(engine=engine, iac=False))
+    escaped = "param folder string = 'C:\\keys and more'\n"  # no rule's keyword and anchor near a decoded value
+    assert scan_bytes("main.bicep", escaped.encode(), ScanSettings(engine=engine, iac=False)) == ([], [])
+    assert parsed == []
+    revealing = escaped + "var conn2 = 'AccountKey=\\u0041bcdefghijkl'\n"  # a decoded value a rule could read
+    scan_bytes("main.bicep", revealing.encode(), ScanSettings(engine=engine, iac=False))
     assert parsed == ["main.bicep"]
+    broken = escaped + "var open = {\n"  # no windows when the parse would fail: it runs, and says why
+    assert scan_bytes("main.bicep", broken.encode(), ScanSettings(engine=engine, iac=False))[1]
