@@ -347,3 +347,57 @@ def test_bicep_without_escapes_or_findings_is_not_parsed(engine: str, parsed: li
     assert parsed == ["main.bicep"]
     broken = escaped + "var open = {\n"  # no windows when the parse would fail: it runs, and says why
     assert scan_bytes("main.bicep", broken.encode(), ScanSettings(engine=engine, iac=False))[1]
+
+
+def _lookbehind_widths(parsed: object) -> list[tuple[int, int]]:
+    """(min, max) width of every lookbehind in a parsed regex, nested ones included."""
+    from re import _constants as constants  # type: ignore[attr-defined]
+
+    widths = []
+    for op, arg in parsed:  # type: ignore[attr-defined]
+        if op in (constants.ASSERT, constants.ASSERT_NOT):
+            direction, sub = arg
+            if direction < 0:
+                widths.append(sub.getwidth())
+            widths += _lookbehind_widths(sub)
+        elif op in (constants.SUBPATTERN,):
+            widths += _lookbehind_widths(arg[-1])
+        elif op in (constants.BRANCH,):
+            for branch in arg[1]:
+                widths += _lookbehind_widths(branch)
+        elif op in (constants.MAX_REPEAT, constants.MIN_REPEAT, constants.POSSESSIVE_REPEAT):
+            widths += _lookbehind_widths(arg[2])
+        elif op in (constants.ATOMIC_GROUP,):
+            widths += _lookbehind_widths(arg)
+    return widths
+
+
+def test_every_lookbehind_reads_one_character() -> None:
+    """engine._matches remembers spans without a match by their text and the one character before them; a
+    lookbehind reading further back than that would make the memory wrong."""
+    from re import _parser as parser  # type: ignore[attr-defined]
+
+    seen = 0
+    for rule in load_rules():
+        for pattern in rule.patterns:
+            for width in _lookbehind_widths(parser.parse(pattern.source, pattern.flags)):
+                assert width == (1, 1), (pattern.anchor_name or rule.id, width)
+                seen += 1
+    assert seen > 20
+    assert _lookbehind_widths(parser.parse(r"x(?:(?<!ab)y|z)")) == [(2, 2)]  # nested ones are found
+
+
+def test_remembered_spans_give_the_same_matches() -> None:
+    """A span's text seen again after a different character (a run after a letter, then after a space) or at
+    the very start of the text must not reuse the earlier answer."""
+    from mi_migrate.scan import engine
+
+    [pattern] = [p for rule in load_rules() if rule.id == "AZ115" for p in rule.patterns]
+    value = "0123456789abcdef" * 2
+    engine._NO_MATCH.clear()
+    text = f"x{value} {value}\n{value}"
+    spans = [(1, 33), (34, 66), (67, 99)]
+    assert [m.start() for m in engine._matches(pattern, text, spans[:1])] == []  # after a letter: no match
+    assert [m.start() for m in engine._matches(pattern, text, spans[1:])] == [34, 67]
+    assert [m.start() for m in engine._matches(pattern, text, spans[:1])] == []  # remembered, still none
+    assert engine._NO_MATCH

@@ -18,6 +18,7 @@ from mi_migrate.core.finding import Finding, Severity, Span
 from mi_migrate.core.redact import redact, secret_hash
 from mi_migrate.core.rules import Pattern, Rule
 from mi_migrate.scan import validators
+from mi_migrate.scan.validators.keys import LOCK_FILE
 
 
 class AnchorHits(Protocol):
@@ -167,14 +168,39 @@ def literal_lines(text: str, lowered: str, literals: Sequence[str]) -> list[tupl
     return lines
 
 
+# (regex, the character before a span, the span's text) where the regex found nothing: the versions of a file
+# in history, and the recordings of a test suite, share most of their candidate lines
+_NO_MATCH: set[tuple[re.Pattern[str], str, str]] = set()
+NO_MATCH_SIZE = 1 << 16
+NO_MATCH_SPAN = 4096  # longer spans are not remembered (memory)
+
+
 def _matches(pattern: Pattern, text: str, lines: list[tuple[int, int]] | None) -> Iterator[re.Match[str]]:
     """The pattern's matches in order; with `lines`, only within those lines. A shape pattern never crosses a
-    line and uses no `$` (tests/test_engine_anchors.py checks), so these are exactly the matches of the file."""
+    line and uses no `$` (tests/test_engine_anchors.py checks), so these are exactly the matches of the file.
+
+    Within a span a match depends on the span's text and, through a lookbehind, on what precedes it; every
+    rule's lookbehind reads one character (tests/test_engine_anchors.py), so a span seen before with the same
+    character before it is known to hold no match."""
+    regex = pattern.regex
     if lines is None:
-        yield from pattern.regex.finditer(text)
+        yield from regex.finditer(text)
         return
     for start, end in lines:
-        yield from pattern.regex.finditer(text, start, end)
+        if end - start > NO_MATCH_SPAN:
+            yield from regex.finditer(text, start, end)
+            continue
+        key = (regex, text[start - 1 : start], text[start:end])  # start 0: "" (a `^` matches there only)
+        if key in _NO_MATCH:
+            continue
+        found = False
+        for match in regex.finditer(text, start, end):
+            found = True
+            yield match
+        if not found:
+            if len(_NO_MATCH) >= NO_MATCH_SIZE:
+                _NO_MATCH.clear()
+            _NO_MATCH.add(key)
 
 
 def scan_text(
@@ -187,10 +213,16 @@ def scan_text(
     findings: list[Finding] = []
     shapes: dict[str, list[tuple[int, int]]] = {}
     lowered: str | None = None
+    lock_file: bool | None = None
     for rule in rules:
         for pattern in rule.patterns:
             if hits is not None and pattern.anchor_name and not hits.matched(pattern.anchor_name):
                 continue
+            if pattern.options.get("lock_files") is False:  # a bare digest shape: in a lock file, a package hash
+                if lock_file is None:
+                    lock_file = LOCK_FILE.search(path) is not None
+                if lock_file:
+                    continue
             shape = pattern.options.get("shape")
             lines = None
             literals = pattern.options.get("line_literals")

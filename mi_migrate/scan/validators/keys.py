@@ -29,8 +29,11 @@ _HASH_CONTEXT = re.compile(
     r"(?i)(?:md5|sha-?1|sha-?256|sha-?512|hash|checksum|digest|etag|integrity|fingerprint|commit|revision|"
     r"\brev\b|uuid|guid|nonce|object_?id|(?:\b|_)ids?(?:\b|_)|trace|span|correlation|build)"
 )
-LOCK_OR_BUNDLE = re.compile(r"(?:^|/)(?:[^/]*\.lock|package-lock\.json|npm-shrinkwrap\.json|pnpm-lock\.yaml|"
-                            r"yarn\.lock|poetry\.lock|Pipfile\.lock|go\.sum|[^/]*\.min\.(?:js|css)|[^/]*\.map)$")
+_LOCK_NAMES = (r"[^/]*\.lock|package-lock\.json|npm-shrinkwrap\.json|pnpm-lock\.yaml|yarn\.lock|poetry\.lock|"
+               r"Pipfile\.lock|go\.sum")
+# Package managers' lock files: every base64 or hex run in them is a digest of a package
+LOCK_FILE = re.compile(rf"(?:^|/)(?:{_LOCK_NAMES})$")
+LOCK_OR_BUNDLE = re.compile(rf"(?:^|/)(?:{_LOCK_NAMES}|[^/]*\.min\.(?:js|css)|[^/]*\.map)$")
 
 
 def decodes_to(value: str, n_bytes: int) -> bool:
