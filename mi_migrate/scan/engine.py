@@ -171,8 +171,8 @@ def literal_lines(text: str, lowered: str, literals: Sequence[str]) -> list[tupl
 # (regex, the character before a span, the span's text) where the regex found nothing: the versions of a file
 # in history, and the recordings of a test suite, share most of their candidate lines
 _NO_MATCH: set[tuple[re.Pattern[str], str, str]] = set()
-NO_MATCH_SIZE = 1 << 16
-NO_MATCH_SPAN = 4096  # longer spans are not remembered (memory)
+NO_MATCH_CHARS = 16 << 20  # the memory is emptied when the spans it holds reach this many characters
+_no_match_chars = 0
 
 
 def _matches(pattern: Pattern, text: str, lines: list[tuple[int, int]] | None) -> Iterator[re.Match[str]]:
@@ -186,10 +186,8 @@ def _matches(pattern: Pattern, text: str, lines: list[tuple[int, int]] | None) -
     if lines is None:
         yield from regex.finditer(text)
         return
+    global _no_match_chars
     for start, end in lines:
-        if end - start > NO_MATCH_SPAN:
-            yield from regex.finditer(text, start, end)
-            continue
         key = (regex, text[start - 1 : start], text[start:end])  # start 0: "" (a `^` matches there only)
         if key in _NO_MATCH:
             continue
@@ -198,9 +196,11 @@ def _matches(pattern: Pattern, text: str, lines: list[tuple[int, int]] | None) -
             found = True
             yield match
         if not found:
-            if len(_NO_MATCH) >= NO_MATCH_SIZE:
+            if _no_match_chars >= NO_MATCH_CHARS:
                 _NO_MATCH.clear()
+                _no_match_chars = 0
             _NO_MATCH.add(key)
+            _no_match_chars += end - start
 
 
 def scan_text(
