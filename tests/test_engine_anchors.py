@@ -401,3 +401,34 @@ def test_remembered_spans_give_the_same_matches() -> None:
     assert [m.start() for m in engine._matches(pattern, text, spans[1:])] == [34, 67]
     assert [m.start() for m in engine._matches(pattern, text, spans[:1])] == []  # remembered, still none
     assert engine._NO_MATCH
+
+
+def test_file_gates_only_skip_what_the_validator_rejects() -> None:
+    """validators.FILE_GATES lets the engine skip a validator's patterns in some files: there the validator must
+    turn away every match (checked on each rule example the pattern matches, moved into such a file), and the
+    skip must be what the scan does (a lock file holding an example yields nothing from those rules)."""
+    from mi_migrate.scan import validators
+    from mi_migrate.scan.files import scan_bytes
+    from mi_migrate.scan.model import ScanSettings
+
+    checked = 0
+    for rule in load_rules():
+        for pattern in rule.patterns:
+            if not pattern.validator:
+                continue
+            validator = validators.get(pattern.validator)  # loads every validator module, and their gates
+            if pattern.validator not in validators.FILE_GATES:
+                continue
+            assert not validators.rejects_file(pattern.validator, "src/app.py")
+            for example in rule.examples:
+                text = fakes.expand(example.text)
+                for match in pattern.regex.finditer(text):
+                    for path in ("web/package-lock.json", "poetry.lock", "static/app.min.js"):
+                        assert validators.rejects_file(pattern.validator, path)
+                        assert validator(validators.MatchContext(text, match, pattern.options, path)) is None
+                        checked += 1
+                    if example.match and validator(validators.MatchContext(text, match, pattern.options,
+                                                                           example.filename or "app.py")):
+                        found, _ = scan_bytes("poetry.lock", text.encode(), ScanSettings(select=(rule.id,)))
+                        assert found == [], rule.id
+    assert checked > 30

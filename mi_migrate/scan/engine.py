@@ -223,6 +223,8 @@ def scan_text(
                     lock_file = LOCK_FILE.search(path) is not None
                 if lock_file:
                     continue
+            if pattern.validator and validators.rejects_file(pattern.validator, path):
+                continue
             shape = pattern.options.get("shape")
             lines = None
             literals = pattern.options.get("line_literals")

@@ -6,9 +6,9 @@ length), so rules stay precise without becoming unreadable regexes.
 
 from __future__ import annotations
 
-from mi_migrate.scan.validators.base import REGISTRY, MatchContext, Validator, Verdict, register
+from mi_migrate.scan.validators.base import FILE_GATES, REGISTRY, MatchContext, Validator, Verdict, register
 
-__all__ = ["REGISTRY", "MatchContext", "Validator", "Verdict", "get", "register"]
+__all__ = ["REGISTRY", "MatchContext", "Validator", "Verdict", "get", "register", "rejects_file"]
 
 
 def get(name: str) -> Validator:
@@ -17,6 +17,13 @@ def get(name: str) -> Validator:
         return REGISTRY[name]
     except KeyError:
         raise KeyError(f"no validator named {name!r}") from None
+
+
+def rejects_file(name: str, path: str) -> bool:
+    """Whether validator `name` turns away every match in the file at `path`."""
+    _load_all()
+    gate = FILE_GATES.get(name)
+    return gate is not None and gate.search(path) is not None
 
 
 _LOADED = False

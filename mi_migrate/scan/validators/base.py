@@ -47,3 +47,8 @@ def register(name: str) -> Callable[[Validator], Validator]:
         return func
 
     return wrap
+
+
+# validator → the file paths where it turns every match away (context_key: lock files and bundles), so the engine
+# need not run its patterns there at all
+FILE_GATES: dict[str, re.Pattern[str]] = {}

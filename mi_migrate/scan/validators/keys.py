@@ -13,7 +13,7 @@ import hashlib
 import re
 from urllib.parse import unquote
 
-from mi_migrate.scan.validators.base import MatchContext, Verdict, register
+from mi_migrate.scan.validators.base import FILE_GATES, MatchContext, Verdict, register
 from mi_migrate.scan.validators.placeholders import is_placeholder
 
 # sha256 of the public, documented emulator keys (Azurite/Storage Emulator, Cosmos DB emulator). Kept as hashes
@@ -153,6 +153,9 @@ def is_inside_identifier(text: str, start: int, end: int) -> bool:
     """The value at text[start:end] continues an identifier (`word_<value>`, `word-<value>`, `<value>_v2`) or is
     a URL path segment, rather than standing alone as a key does."""
     return bool(_ID_PREFIX.search(text, max(0, start - 32), start)) or bool(_ID_SUFFIX.match(text, end))
+
+
+FILE_GATES["context_key"] = LOCK_OR_BUNDLE  # context_key below rejects these first
 
 
 @register("context_key")
