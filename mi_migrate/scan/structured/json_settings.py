@@ -193,10 +193,14 @@ def escaped_value_windows(text: str) -> list[tuple[int, str]] | None:
     while text.find("\\", pos) != -1 and (found := _NEXT_ESCAPED.match(text, pos)):
         pos = found.end()
         start, end = found.start(1) + 1, pos - 1
-        decoded = _decoded(text[start:end])
+        decoded = _decoded(text[start:end]) if end - start <= DECODED_MEMO_SPAN else decode_text(
+            text[start:end], JSON_ESCAPES)
         if len(decoded) >= MIN_VALUE:
             windows.append((start, text[max(0, start - CONTEXT) : start] + decoded + "\n" + text[end : end + CONTEXT]))
     return windows
+
+
+DECODED_MEMO_SPAN = 4096  # longer strings are decoded afresh (the memory holds at most 4096 of them)
 
 
 @functools.lru_cache(maxsize=1 << 12)
