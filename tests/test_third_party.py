@@ -325,3 +325,48 @@ def test_remembered_lines_keep_the_file_type_and_the_line_number() -> None:
                 for name in order}
         assert seen == {"a.go": [(1, "AZ303"), (4, "AZ303")], "a.py": [(3, "AZ303")]}
     assert third_party._HITS_MEMO  # the lines were remembered: the second file of each order read them back
+
+
+def test_native_copies_of_detect_secrets_facts_match_the_installed_plugins() -> None:
+    """plugin_prefilters keeps the entropy plugins' quoted-value regexes and limits, and the lock-file names,
+    so that a file without a reportable value never imports detect-secrets: they must be detect-secrets' own."""
+    from detect_secrets.filters.heuristic import is_lock_file, is_swagger_file
+
+    from mi_migrate.scan import plugin_prefilters
+
+    entropy = {det.name: det.plugin for det in third_party._detectors() if det.name in third_party.ENTROPY_PLUGINS}
+    assert set(entropy) == set(plugin_prefilters.ENTROPY_QUOTED) == set(plugin_prefilters.ENTROPY_LIMITS)
+    for name, plugin in entropy.items():
+        assert plugin.regex.pattern == plugin_prefilters.ENTROPY_QUOTED[name].pattern
+        assert plugin.entropy_limit == plugin_prefilters.ENTROPY_LIMITS[name]
+    names = [*plugin_prefilters.LOCK_FILE_NAMES, "a/b/yarn.lock", "Yarn.lock", "swagger-ui.html", "api/swagger/x.py",
+             "docs/Swagger.md", "lock.json", "package.json", "x/poetry.lock.bak", "swaggerish", "app.py"]
+    for name in names:
+        assert third_party._skip_file(name) == (is_lock_file(name) or is_swagger_file(name)), name
+
+
+def test_files_only_the_entropy_plugins_could_read_are_skipped_only_when_they_report_nothing() -> None:
+    """_entropy_could_report says no without the plugins; wherever it does, the plugins themselves find
+    nothing: random lines of quoted values, secret words and noise, in code and config files."""
+    rng = random.Random(11)
+    pieces = ['"', "'", "key", "token", "secret", " = ", ": ", "integrity", "sha512-", "0123456789abcdef",
+              "".join(rng.choices(string.ascii_letters + string.digits, k=30)), "deadbeefcafe", "-", "_", "x" * 25,
+              "".join(rng.choices(string.hexdigits, k=40)), "Ab1+/=", " ", "\t", "é"]
+    present = frozenset(third_party.ENTROPY_PLUGINS)
+    said_no = reported = 0
+    for _ in range(3000):
+        lines = ["".join(rng.choice(pieces) for _ in range(rng.randrange(2, 12))) for _ in range(rng.randrange(1, 4))]
+        if rng.random() < 0.4:  # a quoted random value beside a secret word: what the plugins do report
+            quote = rng.choice("\"'")
+            value = "".join(rng.choices(rng.choice([string.ascii_letters + string.digits + "+/", string.hexdigits]),
+                                        k=rng.randrange(8, 40)))
+            lines.append(f"{rng.choice(['api_key', 'token', 'name', 'sha512-'])} = {quote}{value}{quote}")
+        text = "\n".join(lines) + "\n"
+        name = rng.choice(["app.py", "settings.yaml", "config.ini", "main.go"])
+        findings = third_party.scan(name, text, text.lower().encode(), None, present=None)
+        found = [f for f in findings if f.fields.get("plugin") in present or "Entropy" in f.message]
+        if not third_party._entropy_could_report(text, present, name):
+            said_no += 1
+            assert found == [], text
+        reported += bool(found)
+    assert said_no > 500 and reported > 100

@@ -5,6 +5,7 @@ puts the anchors and literals in its database."""
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass
 
@@ -131,3 +132,19 @@ PREFILTERS: dict[str, Prefilter] = {
         SECRET_WORDS, ("hex", 9), anchor=_secret_word_line(_quoted_run(rb"[0-9a-fA-F]", 9)),
         anchor_skips_config=True),
 }
+
+# The entropy plugins' own quoted-string regexes and default limits (HighEntropyStringsPlugin: `(['"])([charset]+)\1`;
+# tests/test_third_party.py holds them to the installed plugins): enough to tell, without importing
+# detect-secrets, that a line holds no value either plugin could report.
+ENTROPY_LIMITS = {"Base64HighEntropyString": 4.5, "HexHighEntropyString": 3.0}
+ENTROPY_QUOTED = {
+    "Base64HighEntropyString": re.compile(r'([\'"])([{}]+)(\1)'.format(
+        re.escape(string.ascii_letters + string.digits + "+/" + "\\-_" + "="))),
+    "HexHighEntropyString": re.compile(rf'([\'"])([{re.escape(string.hexdigits)}]+)(\1)'),
+}
+# detect-secrets' is_lock_file names (its filter skips these for every plugin)
+LOCK_FILE_NAMES = frozenset({
+    "Brewfile.lock.json", "Cartfile.resolved", "composer.lock", "Gemfile.lock", "Package.resolved",
+    "package-lock.json", "Podfile.lock", "yarn.lock", "Pipfile.lock", "poetry.lock", "Cargo.lock",
+    "packages.lock.json",
+})

@@ -27,7 +27,15 @@ from mi_migrate.core.finding import Finding, Kind, Span
 from mi_migrate.core.redact import redact, secret_hash
 from mi_migrate.core.rules import Rule, load_rules
 from mi_migrate.scan.deferred_requests import import_detect_secrets
-from mi_migrate.scan.plugin_prefilters import PREFILTERS, RUN_CLASSES, SECRET_WORDS, Prefilter
+from mi_migrate.scan.plugin_prefilters import (
+    ENTROPY_LIMITS,
+    ENTROPY_QUOTED,
+    LOCK_FILE_NAMES,
+    PREFILTERS,
+    RUN_CLASSES,
+    SECRET_WORDS,
+    Prefilter,
+)
 
 __all__ = ["PREFILTERS", "RUN_CLASSES", "SECRET_WORDS", "Prefilter", "scan"]
 
@@ -122,10 +130,8 @@ def is_config_file(rel_path: str) -> bool:
 
 
 def _skip_file(rel_path: str) -> bool:
-    import_detect_secrets()
-    from detect_secrets.filters.heuristic import is_lock_file, is_swagger_file
-
-    return is_lock_file(rel_path) or is_swagger_file(rel_path)
+    """detect-secrets' is_lock_file or is_swagger_file (`.*swagger.*`), without importing it."""
+    return os.path.basename(rel_path) in LOCK_FILE_NAMES or "swagger" in rel_path
 
 
 def _candidate_starts(text: str, lowered: str, ascii_text: bytes, pre: Prefilter, exact_lower: bool) -> set[int]:
@@ -162,6 +168,8 @@ def scan(rel_path: str, text: str, lower: bytes, rules: Sequence[Rule] | None = 
     the plugins whose file prefilter already passed (mi_migrate.scan.candidates); then `lower` is not read."""
     if _skip_file(rel_path):
         return []
+    if present is not None and not _entropy_could_report(text, present, rel_path):
+        return []
     wanted = None if rules is None else {r.id for r in rules}
     active = [det for det in _detectors() if (wanted is None or det.rule.id in wanted)
               and (det.wants(lower) if present is None else det.name in present)]
@@ -190,6 +198,37 @@ def scan(rel_path: str, text: str, lower: bytes, rules: Sequence[Rule] | None = 
         line = text[start : len(text) if end == -1 else end]
         findings.extend(_scan_line(rel_path, text, start, line_no, line, per_line[start], config, extension))
     return findings
+
+
+def _entropy_could_report(text: str, present: Container[str], rel_path: str) -> bool:
+    """False when the only plugins present are the entropy ones and no candidate line holds a quoted value they
+    could report (the checks of _compute_hits that need no plugin, then their own regex and the distinct-character
+    bound of _high_entropy): then detect-secrets need not even be imported (a pre-commit run on code that names
+    `token`s and `key`s in quoted identifiers). True whenever another plugin is present."""
+    if not isinstance(present, (set, frozenset)) or not present <= ENTROPY_PLUGINS:
+        return True
+    names = sorted(present)
+    lowered = text.lower()
+    exact_lower = len(lowered) == len(text)
+    if not exact_lower:
+        return True
+    ascii_text = text.encode("ascii", "replace")
+    config = is_config_file(rel_path)
+    for name in names:
+        pre = PREFILTERS[name]
+        for start in _candidate_starts(text, lowered, ascii_text, pre, exact_lower):
+            end = text.find("\n", start)
+            line = text[start : len(text) if end == -1 else end].rstrip()
+            low = line.lower()
+            if (len(line) > MAX_GENERIC_LINE or not any(lit in low for lit in pre.literals)
+                    or (not config and '"' not in line and "'" not in line) or not _keyword_adjacent(low)):
+                continue
+            limit = ENTROPY_LIMITS[name] - 1e-9
+            for variant in _variants(line, name, config):
+                for _, value, _ in ENTROPY_QUOTED[name].findall(variant):
+                    if math.log2(len(set(value))) > limit:
+                        return True
+    return False
 
 
 def _scan_line(
