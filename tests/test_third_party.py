@@ -334,6 +334,9 @@ def test_native_copies_of_detect_secrets_facts_match_the_installed_plugins() -> 
 
     from mi_migrate.scan import plugin_prefilters
 
+    detectors = {det.name: det for det in third_party._detectors()}
+    for name in third_party.PREFILTERS:  # planning maps plugins to rules without building the detectors
+        assert third_party.rule_id_of(name) == (detectors[name].rule.id if name in detectors else None), name
     entropy = {det.name: det.plugin for det in third_party._detectors() if det.name in third_party.ENTROPY_PLUGINS}
     assert set(entropy) == set(plugin_prefilters.ENTROPY_QUOTED) == set(plugin_prefilters.ENTROPY_LIMITS)
     for name, plugin in entropy.items():

@@ -46,7 +46,7 @@ def plugins(rel_path: str, hits: Hits, rules: Sequence[Rule]) -> frozenset[str]:
     if not passing or third_party._skip_file(rel_path):
         return frozenset()
     wanted = {rule.id for rule in rules}
-    return frozenset(det.name for det in third_party._detectors() if det.rule.id in wanted and det.name in passing)
+    return frozenset(name for name in passing if third_party.rule_id_of(name) in wanted)
 
 
 @functools.cache

@@ -112,6 +112,28 @@ def _detectors() -> tuple[Detector, ...]:
     return tuple(detectors)
 
 
+@functools.cache
+def _plugin_rules() -> tuple[dict[str, str], str | None]:
+    """(plugin name → rule id from the rules' `[plugins]` lists, the fallback rule's id): _detectors()' mapping,
+    read from the rules alone, so planning a file never imports detect-secrets."""
+    by_plugin: dict[str, str] = {}
+    fallback = None
+    for rule in load_rules():
+        for name in rule.plugins.get("detect_secrets", ()):
+            by_plugin[name] = rule.id
+        if rule.plugins.get("fallback"):
+            fallback = rule.id
+    return by_plugin, fallback
+
+
+def rule_id_of(name: str) -> str | None:
+    """The rule reporting plugin `name` (a detect-secrets plugin class name), None for one not run."""
+    if name in EXCLUDED_PLUGINS:
+        return None
+    by_plugin, fallback = _plugin_rules()
+    return by_plugin.get(name, fallback)
+
+
 def file_literals(pre: Prefilter) -> tuple[bytes, ...]:
     """The prefilter's literals as the candidate pass looks for them: lower-case bytes."""
     return tuple(lit.lower().encode() for lit in pre.literals)
