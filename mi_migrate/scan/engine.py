@@ -18,6 +18,7 @@ from mi_migrate.core.finding import Finding, Severity, Span
 from mi_migrate.core.redact import redact, secret_hash
 from mi_migrate.core.rules import Pattern, Rule
 from mi_migrate.scan import validators
+from mi_migrate.scan.memory import Memory
 from mi_migrate.scan.validators.keys import LOCK_FILE
 
 
@@ -170,9 +171,7 @@ def literal_lines(text: str, lowered: str, literals: Sequence[str]) -> list[tupl
 
 # (regex, the character before a span, the span's text) where the regex found nothing: the versions of a file
 # in history, and the recordings of a test suite, share most of their candidate lines
-_NO_MATCH: set[tuple[re.Pattern[str], str, str]] = set()
-NO_MATCH_CHARS = 16 << 20  # the memory is emptied when the spans it holds reach this many characters
-_no_match_chars = 0
+_NO_MATCH = Memory(16 << 20)
 
 
 def _matches(pattern: Pattern, text: str, lines: list[tuple[int, int]] | None) -> Iterator[re.Match[str]]:
@@ -186,7 +185,6 @@ def _matches(pattern: Pattern, text: str, lines: list[tuple[int, int]] | None) -
     if lines is None:
         yield from regex.finditer(text)
         return
-    global _no_match_chars
     for start, end in lines:
         key = (regex, text[start - 1 : start], text[start:end])  # start 0: "" (a `^` matches there only)
         if key in _NO_MATCH:
@@ -196,11 +194,17 @@ def _matches(pattern: Pattern, text: str, lines: list[tuple[int, int]] | None) -
             found = True
             yield match
         if not found:
-            if _no_match_chars >= NO_MATCH_CHARS:
-                _NO_MATCH.clear()
-                _no_match_chars = 0
-            _NO_MATCH.add(key)
-            _no_match_chars += end - start
+            _NO_MATCH.keep(key, True, end - start)
+
+
+def _file_gates(pattern: Pattern) -> list[re.Pattern[str]]:
+    """Paths where the pattern is not run: where its validator rejects every match (validators.FILE_GATES), and
+    lock files for a bare digest shape (`lock_files = false`: there such a run is a package hash)."""
+    gates = [LOCK_FILE] if pattern.options.get("lock_files") is False else []
+    gate = validators.file_gate(pattern.validator) if pattern.validator else None
+    if gate is not None:
+        gates.append(gate)
+    return gates
 
 
 def scan_text(
@@ -213,17 +217,11 @@ def scan_text(
     findings: list[Finding] = []
     shapes: dict[str, list[tuple[int, int]]] = {}
     lowered: str | None = None
-    lock_file: bool | None = None
     for rule in rules:
         for pattern in rule.patterns:
             if hits is not None and pattern.anchor_name and not hits.matched(pattern.anchor_name):
                 continue
-            if pattern.options.get("lock_files") is False:  # a bare digest shape: in a lock file, a package hash
-                if lock_file is None:
-                    lock_file = LOCK_FILE.search(path) is not None
-                if lock_file:
-                    continue
-            if pattern.validator and validators.rejects_file(pattern.validator, path):
+            if any(gate.search(path) for gate in _file_gates(pattern)):
                 continue
             shape = pattern.options.get("shape")
             lines = None

@@ -27,6 +27,7 @@ from mi_migrate.core.finding import Finding, Kind, Span
 from mi_migrate.core.redact import redact, secret_hash
 from mi_migrate.core.rules import Rule, load_rules
 from mi_migrate.scan.deferred_requests import import_detect_secrets
+from mi_migrate.scan.memory import Memory
 from mi_migrate.scan.plugin_prefilters import (
     ENTROPY_LIMITS,
     ENTROPY_QUOTED,
@@ -190,13 +191,6 @@ def scan(rel_path: str, text: str, lower: bytes, rules: Sequence[Rule] | None = 
     the plugins whose file prefilter already passed (mi_migrate.scan.candidates); then `lower` is not read."""
     if _skip_file(rel_path):
         return []
-    if present is not None and not _entropy_could_report(text, present, rel_path):
-        return []
-    wanted = None if rules is None else {r.id for r in rules}
-    active = [det for det in _detectors() if (wanted is None or det.rule.id in wanted)
-              and (det.wants(lower) if present is None else det.name in present)]
-    if not active:
-        return []
     lowered = text.lower()
     exact_lower = len(lowered) == len(text)
     if not exact_lower:  # a few characters change length when lower-cased: keep offsets aligned
@@ -204,9 +198,24 @@ def scan(rel_path: str, text: str, lower: bytes, rules: Sequence[Rule] | None = 
     # One byte per character, so run offsets are text offsets; non-ASCII never belongs to a run class.
     ascii_text = text.encode("ascii", "replace")
     config = is_config_file(rel_path)
+    starts: dict[str, set[int]] = {}
+
+    def candidate_starts(name: str) -> set[int]:
+        """A plugin's candidate lines (its detector's prefilter is PREFILTERS[name], see _detectors)."""
+        if name not in starts:
+            starts[name] = _candidate_starts(text, lowered, ascii_text, PREFILTERS.get(name, Prefilter()),
+                                             exact_lower)
+        return starts[name]
+
+    if isinstance(present, (set, frozenset)) and present <= ENTROPY_PLUGINS and not any(
+            _entropy_could_report(text, name, candidate_starts(name), config) for name in sorted(present)):
+        return []  # nothing the entropy plugins could report: detect-secrets is not even imported
+    wanted = None if rules is None else {r.id for r in rules}
+    active = [det for det in _detectors() if (wanted is None or det.rule.id in wanted)
+              and (det.wants(lower) if present is None else det.name in present)]
     per_line: dict[int, list[Detector]] = {}
     for det in active:
-        for start in _candidate_starts(text, lowered, ascii_text, det.pre, exact_lower):
+        for start in candidate_starts(det.name):
             per_line.setdefault(start, []).append(det)
     if not per_line:
         return []
@@ -222,35 +231,37 @@ def scan(rel_path: str, text: str, lower: bytes, rules: Sequence[Rule] | None = 
     return findings
 
 
-def _entropy_could_report(text: str, present: Container[str], rel_path: str) -> bool:
-    """False when the only plugins present are the entropy ones and no candidate line holds a quoted value they
-    could report (the checks of _compute_hits that need no plugin, then their own regex and the distinct-character
-    bound of _high_entropy): then detect-secrets need not even be imported (a pre-commit run on code that names
-    `token`s and `key`s in quoted identifiers). True whenever another plugin is present."""
-    if not isinstance(present, (set, frozenset)) or not present <= ENTROPY_PLUGINS:
-        return True
-    names = sorted(present)
-    lowered = text.lower()
-    exact_lower = len(lowered) == len(text)
-    if not exact_lower:
-        return True
-    ascii_text = text.encode("ascii", "replace")
-    config = is_config_file(rel_path)
-    for name in names:
-        pre = PREFILTERS[name]
-        for start in _candidate_starts(text, lowered, ascii_text, pre, exact_lower):
-            end = text.find("\n", start)
-            line = text[start : len(text) if end == -1 else end].rstrip()
-            low = line.lower()
-            if (len(line) > MAX_GENERIC_LINE or not any(lit in low for lit in pre.literals)
-                    or (not config and '"' not in line and "'" not in line) or not _keyword_adjacent(low)):
-                continue
-            limit = ENTROPY_LIMITS[name] - 1e-9
-            for variant in _variants(line, name, config):
-                for _, value, _ in ENTROPY_QUOTED[name].findall(variant):
-                    if math.log2(len(set(value))) > limit:
-                        return True
+def _entropy_could_report(text: str, name: str, starts: set[int], config: bool) -> bool:
+    """Whether entropy plugin `name` could report anything on its candidate lines, without the plugin: the line
+    checks every plugin gets (_line_checks_pass), then its own quoted-value regex and the distinct-character
+    bound of _high_entropy. When neither could, detect-secrets need not be imported (a pre-commit run on code
+    that names `token`s and `key`s in quoted identifiers)."""
+    pre = PREFILTERS[name]
+    limit = ENTROPY_LIMITS[name] - 1e-9
+    for start in starts:
+        end = text.find("\n", start)
+        line = text[start : len(text) if end == -1 else end].rstrip()
+        if not _line_checks_pass(name, pre, line, line.lower(), config):
+            continue
+        for variant in _variants(line, name, config):
+            for _, value, _ in ENTROPY_QUOTED[name].findall(variant):
+                if math.log2(len(set(value))) > limit:
+                    return True
     return False
+
+
+def _line_checks_pass(name: str, pre: Prefilter, line: str, lowered: str, config: bool) -> bool:
+    """The tests of one (rstripped) candidate line that need no plugin instance."""
+    if pre.also and pre.also not in lowered:
+        return False
+    # a detector with literals and no run is only given lines holding one of them (_candidate_starts)
+    if pre.run and pre.literals and not any(lit in (line if pre.case_sensitive else lowered) for lit in pre.literals):
+        return False
+    if name in GENERIC_PLUGINS and len(line) > MAX_GENERIC_LINE:
+        return False
+    if name in ENTROPY_PLUGINS:  # outside config files they only look at quoted strings, next to a secret word
+        return (config or '"' in line or "'" in line) and _keyword_adjacent(lowered)
+    return True
 
 
 def _scan_line(
@@ -280,10 +291,7 @@ def _scan_line(
     return out
 
 
-_HITS_MEMO: dict[tuple[str, str, tuple[int, ...], bool],
-                 tuple[tuple[Detector, ...], tuple[tuple[Detector, str, int], ...]]] = {}
-HITS_MEMO_CHARS = 16 << 20  # emptied when the lines it holds reach this many characters
-_hits_memo_chars = 0
+_HITS_MEMO = Memory(16 << 20)  # (extension, line, detector ids, config) → (detectors, hits)
 
 
 def _line_hits(extension: str, line: str, lowered: str, dets: tuple[Detector, ...],
@@ -291,17 +299,12 @@ def _line_hits(extension: str, line: str, lowered: str, dets: tuple[Detector, ..
     """What the plugins report on one line, after the filters: (detector, secret, column). A function of the
     line, the plugins and the file's extension (detect-secrets reads only the file type from its name), so it
     is kept for lines seen again: the versions of a file in history, the shared lines of recordings."""
-    global _hits_memo_chars
     key = (extension, line, tuple(map(id, dets)), config)
     kept = _HITS_MEMO.get(key)
     if kept is not None and all(a is b for a, b in zip(kept[0], dets, strict=True)):  # not a reused id
-        return kept[1]
-    if _hits_memo_chars >= HITS_MEMO_CHARS:
-        _HITS_MEMO.clear()
-        _hits_memo_chars = 0
+        return kept[1]  # type: ignore[no-any-return]
     hits = tuple(_compute_hits("x" + extension, line, lowered, dets, config))
-    _HITS_MEMO[key] = (dets, hits)
-    _hits_memo_chars += len(line)
+    _HITS_MEMO.keep(key, (dets, hits), len(line))
     return hits
 
 
@@ -309,20 +312,8 @@ def _compute_hits(rel_path: str, line: str, lowered: str, dets: tuple[Detector, 
                   config: bool) -> list[tuple[Detector, str, int]]:
     hits: list[tuple[Detector, str, int]] = []
     for det in dets:
-        pre = det.pre
-        if pre.also and pre.also not in lowered:
-            continue
-        # a detector with literals and no run is only given lines holding one of them (_candidate_starts)
-        if pre.run and pre.literals and not any(
-                lit in (line if pre.case_sensitive else lowered) for lit in pre.literals):
-            continue
-        if det.line_gate is not None and not det.line_gate.search(lowered):
-            continue
-        if det.name in GENERIC_PLUGINS and len(line) > MAX_GENERIC_LINE:
-            continue
-        if det.name in ENTROPY_PLUGINS and not config and '"' not in line and "'" not in line:
-            continue  # outside config files the entropy plugins only look at quoted strings
-        if det.name in ENTROPY_PLUGINS and not _keyword_adjacent(lowered):
+        if not _line_checks_pass(det.name, det.pre, line, lowered, config) or (
+                det.line_gate is not None and not det.line_gate.search(lowered)):
             continue
         for variant in _variants(line, det.name, config):
             found = _analyze(det, rel_path, variant)

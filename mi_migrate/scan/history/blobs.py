@@ -26,6 +26,7 @@ added, not which blobs they can reach.
 
 from __future__ import annotations
 
+import operator
 import os
 import subprocess
 from collections.abc import Callable, Iterator, Sequence
@@ -108,12 +109,8 @@ def blob_order(cwd: str, named: dict[bytes, bytes], max_size: int) -> tuple[list
             big.append((path, size))
         else:
             order.append((parts[0], path, size))
-    order.sort(key=_path_of)  # stable: each path's versions stay in pack order
+    order.sort(key=operator.itemgetter(1))  # by path; stable: each path's versions stay in pack order
     return order, big
-
-
-def _path_of(item: tuple[bytes, bytes, int]) -> bytes:
-    return item[1]
 
 
 def _chunks(order: list[tuple[bytes, bytes, int]], limit: int) -> Iterator[list[tuple[bytes, bytes, int]]]:

@@ -193,8 +193,7 @@ def escaped_value_windows(text: str) -> list[tuple[int, str]] | None:
     while text.find("\\", pos) != -1 and (found := _NEXT_ESCAPED.match(text, pos)):
         pos = found.end()
         start, end = found.start(1) + 1, pos - 1
-        decoded = _decoded(text[start:end]) if end - start <= DECODED_MEMO_SPAN else decode_text(
-            text[start:end], JSON_ESCAPES)
+        decoded = _decoded(text[start:end])
         if len(decoded) >= MIN_VALUE:
             windows.append((start, text[max(0, start - CONTEXT) : start] + decoded + "\n" + text[end : end + CONTEXT]))
     return windows
@@ -203,9 +202,13 @@ def escaped_value_windows(text: str) -> list[tuple[int, str]] | None:
 DECODED_MEMO_SPAN = 4096  # longer strings are decoded afresh (the memory holds at most 4096 of them)
 
 
-@functools.lru_cache(maxsize=1 << 12)
 def _decoded(raw: str) -> str:
-    """A JSON string's escapes decoded; kept, as the versions of a file in history repeat most of them."""
+    """A JSON string's escapes decoded; short ones kept, as the versions of a file in history repeat most."""
+    return _decoded_kept(raw) if len(raw) <= DECODED_MEMO_SPAN else decode_text(raw, JSON_ESCAPES)
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _decoded_kept(raw: str) -> str:
     return decode_text(raw, JSON_ESCAPES)
 
 

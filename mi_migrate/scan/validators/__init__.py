@@ -6,9 +6,11 @@ length), so rules stay precise without becoming unreadable regexes.
 
 from __future__ import annotations
 
+import re
+
 from mi_migrate.scan.validators.base import FILE_GATES, REGISTRY, MatchContext, Validator, Verdict, register
 
-__all__ = ["REGISTRY", "MatchContext", "Validator", "Verdict", "get", "register", "rejects_file"]
+__all__ = ["REGISTRY", "MatchContext", "Validator", "Verdict", "file_gate", "get", "register"]
 
 
 def get(name: str) -> Validator:
@@ -19,11 +21,10 @@ def get(name: str) -> Validator:
         raise KeyError(f"no validator named {name!r}") from None
 
 
-def rejects_file(name: str, path: str) -> bool:
-    """Whether validator `name` turns away every match in the file at `path`."""
+def file_gate(name: str) -> re.Pattern[str] | None:
+    """The file paths where validator `name` turns away every match, if it declares them."""
     _load_all()
-    gate = FILE_GATES.get(name)
-    return gate is not None and gate.search(path) is not None
+    return FILE_GATES.get(name)
 
 
 _LOADED = False

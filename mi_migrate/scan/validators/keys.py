@@ -13,6 +13,7 @@ import hashlib
 import re
 from urllib.parse import unquote
 
+from mi_migrate.scan.memory import Memory
 from mi_migrate.scan.validators.base import FILE_GATES, MatchContext, Verdict, register
 from mi_migrate.scan.validators.placeholders import is_placeholder
 
@@ -106,8 +107,7 @@ def _context_ok(ctx: MatchContext) -> bool:
                       ctx.window(before, after))
 
 
-_WINDOW_MEMO: dict[tuple[str, str, str], bool] = {}
-WINDOW_MEMO_SIZE = 1 << 14
+_WINDOW_MEMO = Memory(8 << 20)
 
 
 def _window_ok(context: str, not_context: str, window: str) -> bool:
@@ -116,11 +116,10 @@ def _window_ok(context: str, not_context: str, window: str) -> bool:
     key = (context, not_context, window)
     ok = _WINDOW_MEMO.get(key)
     if ok is None:
-        if len(_WINDOW_MEMO) >= WINDOW_MEMO_SIZE:
-            _WINDOW_MEMO.clear()
-        ok = _WINDOW_MEMO[key] = (not context or _nocase(context).search(window) is not None) and not (
+        ok = (not context or _nocase(context).search(window) is not None) and not (
             not_context and _nocase(not_context).search(window) is not None)
-    return ok
+        _WINDOW_MEMO.keep(key, ok, len(window))
+    return bool(ok)
 
 
 @functools.cache

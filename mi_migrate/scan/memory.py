@@ -1,0 +1,24 @@
+"""Per-process memories of results that depend only on one line or value (plugin results per line, spans where
+a pattern found nothing, context windows): the versions of a file in history and the recordings of one test suite
+repeat most of their candidate lines, and these answer them again without work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Memory(dict[Any, Any]):
+    """A dict emptied whenever the text held in its keys reaches `budget` characters (memory stays bounded
+    however long the lines)."""
+
+    def __init__(self, budget: int) -> None:
+        super().__init__()
+        self.budget = budget
+        self.held = 0
+
+    def keep(self, key: Any, value: Any, chars: int) -> None:
+        if self.held >= self.budget:
+            self.clear()
+            self.held = 0
+        self[key] = value
+        self.held += chars
