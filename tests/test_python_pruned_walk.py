@@ -59,6 +59,10 @@ CASES = {
         "from azure.storage.blob import generate_blob_sas\n" + FILLER
         + f"def sas():\n    if True:\n        return generate_blob_sas('a', 'c', 'b', account_key='{SECRET}')\n",
         ("AZ123", "account_key=")),
+    "keyword-anywhere-split-over-lines": (
+        "from azure.storage.blob import generate_blob_sas\n" + FILLER
+        + f"token = generate_blob_sas('a', 'c', 'b',\n    account_key \\\n    = '{SECRET}')\n",
+        ("AZ123", "    = '")),
     "attribute-assigned-in-function": (
         "import openai\n" + FILLER + f"def setup():\n    openai.api_key = '{SECRET}'\n",
         ("AZ123", "openai.api_key")),
@@ -171,3 +175,37 @@ def test_joined_literal_in_a_decorator_is_found() -> None:
         f'           "Password={password};")\ndef handler():\n    return 1\n'
     )
     assert ("AZ113", 122) in [(f[0], f[1]) for f in _scan(text)]  # (the joined value, at its password)
+
+
+def test_account_key_named_only_as_attribute_or_parameter_is_not_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Generated SDK models name `account_key` as a parameter, an attribute and a dict key in every form but a
+    keyword argument, the one place the secret check reads it: such a module is never parsed."""
+    model = (
+        "from azure.core import serialization\n\n\nclass Linked(serialization.Model):\n"
+        '    """:param account_key: The account key.\n    :type account_key: object\n    """\n'
+        "    _attribute_map = {'account_key': {'key': 'typeProperties.accountKey'}}\n\n"
+        "    def __init__(self, *, account_key: object = None, **kwargs):\n"
+        "        self.account_key = account_key\n        if self.account_key == account_key:\n            pass\n"
+    )
+    seen = _parses(monkeypatch)
+    assert _scan(model) == []
+    assert seen == []
+    called = model + f"token = generate_blob_sas('a', 'c', 'b', account_key='{SECRET}')\n"
+    assert _scan(called) == []  # generate_blob_sas is not imported from azure here: parsed, no finding
+    assert seen == [called]
+
+
+@pytest.mark.parametrize(("text", "watched"), [
+    ("f(x, account_key='v')\n", True), ("f(x,\n  account_key \\\n  = v)\n", True), ("f(account_key\n=v)\n", True),
+    ("self.account_key = v\n", False), ("x = {'account_key': 1}\n", False), ("if account_key == v: pass\n", False),
+    ("def f(account_key: str = ''): pass\n", False), ("my_account_key = 1\n", False),
+])
+def test_keyword_watch_native_and_fallback_agree(text: str, watched: bool) -> None:
+    from mi_migrate.scan import candidates
+
+    watch = python_analysis._watch(python_analysis.matchers_for(load_rules()))
+    body = "import azure\n" + text
+    fallback = watch.lines(body).lines
+    assert bool(fallback) == watched, fallback
+    if "hyperscan" in candidates.available():
+        assert watch.lines(body, candidates.find(body.encode(), "hyperscan")).lines == fallback

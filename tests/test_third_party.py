@@ -394,3 +394,29 @@ def test_files_only_the_entropy_plugins_could_read_are_skipped_only_when_they_re
             assert found == [], text
         reported += bool(found)
     assert said_no > 500 and reported > 100
+
+
+def test_keyword_candidate_lines_are_the_lines_its_denylist_gate_passes() -> None:
+    """KeywordDetector's candidate lines come from its DENYLIST words (the line test _compute_hits applies):
+    found by the native engine on the text with non-ASCII characters as "?" (contraseña's ñ included), or by a
+    search of the literal lines; either way exactly the lines where the gate passes on the lower-cased line."""
+    from mi_migrate.scan import candidates
+
+    detector = next(det for det in third_party._detectors() if det.name == "KeywordDetector")
+    assert detector.line_gate is not None
+    words = ["API_KEY", "db_pass", "Contraseña", "CONTRASEÑA", "contrasena", "key", "monkey", "passage", "Secret",
+             "pwd", "private-key", "privkey", "hunter", "ключ", "clé"]
+    rng = random.Random(11)
+    lines = [" ".join(rng.choice(words) for _ in range(rng.randint(0, 3))) + " = 'v'" for _ in range(300)]
+    text = "\n".join(lines) + "\n"
+    expected = {sum(len(line) + 1 for line in lines[:i]) for i, line in enumerate(lines)
+                if detector.line_gate.search(line.lower())}
+    assert 0 < len(expected) < len(lines)
+    ascii_text = text.encode("ascii", "replace")
+    found = third_party._gated_starts(text, text.lower(), ascii_text, detector.pre, detector.line_gate, None)
+    assert found == expected
+    if "hyperscan" in candidates.available():
+        native = candidates.find(text.encode(), "hyperscan")
+        assert third_party._gated_starts(text, text.lower(), ascii_text, detector.pre, detector.line_gate,
+                                         native.positions) == expected
+

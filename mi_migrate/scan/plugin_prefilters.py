@@ -28,6 +28,9 @@ class Prefilter:
     # unquoted values _variants() quotes before the plugin sees them.
     anchor: bytes | None = None
     anchor_skips_config: bool = False
+    # Words the plugin's own line test requires (KeywordDetector's DENYLIST), as a bytes regex on the text with
+    # each non-ASCII character as one "?": candidate lines are those where it matches, found in one pass.
+    line_words: bytes | None = None
 
 
 SECRET_WORDS = ("key", "pass", "pwd", "secret", "token", "auth", "credential", "private", "signature")
@@ -104,7 +107,9 @@ PREFILTERS: dict[str, Prefilter] = {
         # regexes (keyword.py)
         anchor=rb"(?i:" + _DENY + _W + rb"*(?:[\]'\"]{0,2}" + _WS
         + rb"[:=!\[]|(?:[^\n]assign)?\(\"|[^\n]*['\"`][^\n]*['\"`];)|['\"`]" + _WS + rb"[!=]{2,3}" + _WS
-        + _W + rb"*" + _DENY + rb")"),
+        + _W + rb"*" + _DENY + rb")",
+        # on text encoded with "?" for every non-ASCII character (its ñ is a "?")
+        line_words=rb"(?i:" + _DENY.replace(rb"\xc3[\xb1\x91]", rb"\?") + rb")"),
     "MailchimpDetector": Prefilter(("-us",), anchor=rb"[0-9a-z]{32}-us[0-9]"),
     "NpmDetector": Prefilter(("_authtoken",)),
     "OpenAIDetector": Prefilter(("t3blbkfj",)),

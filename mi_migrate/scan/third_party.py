@@ -21,7 +21,7 @@ import re
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from mi_migrate.core.finding import Finding, Kind, Span
 from mi_migrate.core.redact import redact, secret_hash
@@ -61,6 +61,12 @@ AZURE_SLOT = re.compile(
 
 # (the prefilters are data: mi_migrate.scan.plugin_prefilters)
 CONFIG_LINE = re.compile(r"^(\s*[^\s:=#;\"']+\s*[:=]\s*)([^\s\"'#][^\"']*?)\s*$")
+
+
+class Positions(Protocol):
+    """(expression index, end offset) of each match in data; None without the native engine (Hits.positions)."""
+
+    def __call__(self, expressions: tuple[bytes, ...], data: bytes) -> list[tuple[int, int]] | None: ...
 
 
 @dataclass(frozen=True)
@@ -186,9 +192,10 @@ def _candidate_starts(text: str, lowered: str, ascii_text: bytes, pre: Prefilter
 
 
 def scan(rel_path: str, text: str, lower: bytes, rules: Sequence[Rule] | None = None,
-         present: Container[str] | None = None) -> list[Finding]:
+         present: Container[str] | None = None, positions: Positions | None = None) -> list[Finding]:
     """Third-party secrets in one file; `rules` (the active rules) limits which AZ3xx rules report. `present`:
-    the plugins whose file prefilter already passed (mi_migrate.scan.candidates); then `lower` is not read."""
+    the plugins whose file prefilter already passed (mi_migrate.scan.candidates); then `lower` is not read.
+    `positions`: the native candidate engine's matcher for this file (Hits.positions), when it has one."""
     if _skip_file(rel_path):
         return []
     lowered = text.lower()
@@ -197,14 +204,19 @@ def scan(rel_path: str, text: str, lower: bytes, rules: Sequence[Rule] | None = 
         lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
     # One byte per character, so run offsets are text offsets; non-ASCII never belongs to a run class.
     ascii_text = text.encode("ascii", "replace")
+    # the one character whose lower case is ASCII (KELVIN SIGN, a "k") is no "?" to the line gate
+    gate_ready = exact_lower and "\u212a" not in text
     config = is_config_file(rel_path)
     starts: dict[str, set[int]] = {}
 
-    def candidate_starts(name: str) -> set[int]:
-        """A plugin's candidate lines (its detector's prefilter is PREFILTERS[name], see _detectors)."""
+    def candidate_starts(name: str, gate: re.Pattern[str] | None = None) -> set[int]:
+        """A plugin's candidate lines (its detector's prefilter is PREFILTERS[name], see _detectors); given the
+        detector's line gate, only those where it matches (each line is tested with it anyway)."""
         if name not in starts:
-            starts[name] = _candidate_starts(text, lowered, ascii_text, PREFILTERS.get(name, Prefilter()),
-                                             exact_lower)
+            pre = PREFILTERS.get(name, Prefilter())
+            starts[name] = (_gated_starts(text, lowered, ascii_text, pre, gate, positions)
+                            if gate is not None and gate_ready
+                            else _candidate_starts(text, lowered, ascii_text, pre, exact_lower))
         return starts[name]
 
     if isinstance(present, (set, frozenset)) and present <= ENTROPY_PLUGINS and not any(
@@ -215,7 +227,7 @@ def scan(rel_path: str, text: str, lower: bytes, rules: Sequence[Rule] | None = 
               and (det.wants(lower) if present is None else det.name in present)]
     per_line: dict[int, list[Detector]] = {}
     for det in active:
-        for start in candidate_starts(det.name):
+        for start in candidate_starts(det.name, det.line_gate):
             per_line.setdefault(start, []).append(det)
     if not per_line:
         return []
@@ -229,6 +241,27 @@ def scan(rel_path: str, text: str, lower: bytes, rules: Sequence[Rule] | None = 
         line = text[start : len(text) if end == -1 else end]
         findings.extend(_scan_line(rel_path, text, start, line_no, line, per_line[start], config, extension))
     return findings
+
+
+def _gated_starts(text: str, lowered: str, ascii_text: bytes, pre: Prefilter, gate: re.Pattern[str],
+                  positions: Positions | None) -> set[int]:
+    """Starts of the lines of `text` where `gate` (a detector's line test on the lower-cased line) matches: by
+    the native engine with the prefilter's `line_words` (the same words, every non-ASCII character a "?"), else
+    a search of the lines holding one of its literals. `lowered` is exactly text.lower()."""
+    found = positions((pre.line_words,), ascii_text) if positions and pre.line_words else None
+    if found is not None:
+        return {text.rfind("\n", 0, end - 1) + 1 for _, end in found}
+    starts: set[int] = set()
+    for literal in pre.literals:
+        pos = lowered.find(literal)
+        while pos != -1:
+            start = lowered.rfind("\n", 0, pos) + 1
+            end = lowered.find("\n", pos)
+            end = len(lowered) if end == -1 else end
+            if start not in starts and gate.search(lowered, start, end):
+                starts.add(start)
+            pos = lowered.find(literal, end)
+    return starts
 
 
 def _entropy_could_report(text: str, name: str, starts: set[int], config: bool) -> bool:

@@ -38,16 +38,20 @@ class _Name:
     """One watched name: where it counts, and which module roots the file must mention for it to count (a name
     resolves to a rule's qualified name only through an import of its root; none listed: always)."""
 
-    __slots__ = ("called", "literal", "roots", "suffix")
+    __slots__ = ("called", "keyword", "literal", "roots", "suffix")
 
-    def __init__(self, literal: bytes, suffix: bool, called: bool, roots: frozenset[bytes]) -> None:
+    def __init__(self, literal: bytes, suffix: bool, called: bool, roots: frozenset[bytes],
+                 keyword: bool = False) -> None:
         self.literal = literal
         self.suffix = suffix  # the end of any identifier (`Client`: every azure.*Client), else a whole identifier
         self.called = called  # only called or aliased (`BlobServiceClient(`, `BlobServiceClient as B`)
+        self.keyword = keyword  # only as a keyword argument's name (`account_key=`, not `self.account_key =`)
         self.roots = roots
 
     @property
     def expression(self) -> bytes:
+        if self.keyword:  # not after a dot; then `=` and no second `=` (hyperscan has no lookaround)
+            return rb"[^.A-Za-z0-9_]" + self.literal + rb"[\s\\]*=[^=]"
         left = b"" if self.suffix else rb"\b"
         right = rb"(?:[\s\\]*\(|[\s\\]+as\b)" if self.called else rb"\b"
         return left + self.literal + right
@@ -62,11 +66,12 @@ class Watch:
             root, tail = qualified.split(".", 1)[0], qualified.rsplit(".", 1)[-1]
             called.setdefault(tail, set()).add(root.lower().encode())
         anywhere: dict[str, set[bytes]] = {}
+        keywords_only: dict[str, set[bytes]] = {}
         for rule in matchers.literal_rules:
             spec = rule.python
             keywords = spec.get("keyword_anywhere", {})
             for keyword in keywords.get("keywords", ()):
-                anywhere.setdefault(keyword, set()).add(keywords["prefix"].split(".", 1)[0].lower().encode())
+                keywords_only.setdefault(keyword, set()).add(keywords["prefix"].split(".", 1)[0].lower().encode())
             for attribute in spec.get("attributes", {}):
                 root, tail = attribute.split(".", 1)[0], attribute.rsplit(".", 1)[-1]
                 anywhere.setdefault(tail, set()).add(root.lower().encode())
@@ -78,9 +83,10 @@ class Watch:
         self.names = (
             *(_Name(w.encode(), False, True, frozenset(r)) for w, r in sorted(called.items())),
             *(_Name(w.encode(), False, False, frozenset(r)) for w, r in sorted(anywhere.items())),
+            *(_Name(w.encode(), False, False, frozenset(r), keyword=True) for w, r in sorted(keywords_only.items())),
             *(_Name(w.encode(), True, True, frozenset(r)) for w, r in sorted(suffixes.items())),
         )
-        self.words = frozenset((*called, *anywhere))
+        self.words = frozenset((*called, *anywhere, *keywords_only))
         self.suffixes = tuple(suffixes)
         self.expressions = (*(name.expression for name in self.names), *_BINDERS)
 
@@ -128,6 +134,13 @@ class Watch:
 
 def _name_end(data: bytes, start: int, name: _Name) -> int | None:
     """Where `name`'s expression, tried at `start`, ends; None when it does not match there."""
+    if name.keyword:
+        if not start or data[start - 1] in _WORD or data[start - 1] == 0x2E:  # `.`
+            return None
+        after = start + len(name.literal)
+        while after < len(data) and data[after] in _SPACE:
+            after += 1
+        return after + 2 if data[after:after + 1] == b"=" and data[after + 1:after + 2] not in (b"=", b"") else None
     if not name.suffix and start and data[start - 1] in _WORD:
         return None
     end = start + len(name.literal)
