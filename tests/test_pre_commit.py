@@ -211,3 +211,18 @@ def test_passes_when_suppressed_inline(
 ) -> None:
     commit(target, {"settings.py": f'CONNECTION_STRING = "{secret}"  {comment}\n'})
     assert_passed(*run_hook(target, hook_repo, pre_commit_home, "--all-files"), secret)
+
+
+def test_scan_of_named_files_imports_neither_pathspec_nor_detect_secrets(tmp_path: Path) -> None:
+    """A pre-commit run names clean files: the exclude matcher is built only when a walked path must be matched,
+    and no plugin has a reportable line, so neither library's import (a tenth of such a run each) is paid."""
+    for i in range(3):
+        (tmp_path / f"mod{i}.py").write_text(f"import os\n\nTOKEN_NAME = 'api_token'\n\ndef f{i}(key):\n"
+                                             "    return os.environ[key]\n")
+    probe = (
+        "import sys\nfrom mi_migrate.cli import main\n"
+        "try:\n    main(['scan', 'mod0.py', 'mod1.py', 'mod2.py'])\nexcept SystemExit as done:\n    code = done.code\n"
+        "print(code, 'pathspec' in sys.modules, 'detect_secrets' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert result.stdout.splitlines()[-1] == "0 False False", result.stdout + result.stderr

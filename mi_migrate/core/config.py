@@ -14,12 +14,13 @@ import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import pathspec
+from typing import TYPE_CHECKING, Any
 
 from mi_migrate.core import gitsafe
 from mi_migrate.core.finding import Finding, Severity
+
+if TYPE_CHECKING:
+    import pathspec
 
 CONFIG_NAMES = (".mi-migrate.toml", "pyproject.toml")  # in one directory, the dedicated file wins
 FAIL_ON = ("error", "warning", "note", "never")
@@ -45,18 +46,34 @@ class Config:
     source: Path | None = None
     fail_on: str | None = None
 
-    def exclude_spec(self) -> pathspec.GitIgnoreSpec:
+    def exclude_spec(self) -> Excludes:
         """gitignore-style matcher for `exclude`, against paths relative to `root`."""
-        return _spec(self.exclude)
+        return Excludes(self.exclude)
 
 
-def _spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
-    return gitignore_spec(patterns)
+class Excludes:
+    """The `exclude` patterns as a gitignore-style matcher, built on first use: most runs have none, and
+    importing pathspec is a tenth of a pre-commit run."""
+
+    __slots__ = ("_spec", "patterns")
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        self.patterns = tuple(patterns)
+        self._spec: pathspec.GitIgnoreSpec | None = None
+
+    def match_file(self, path: str) -> bool:
+        if not self.patterns:
+            return False
+        if self._spec is None:
+            self._spec = gitignore_spec(self.patterns)
+        return bool(self._spec.match_file(path))
 
 
 def gitignore_spec(lines: Iterable[str]) -> pathspec.GitIgnoreSpec:
     """pathspec's pure-Python backend: its hyperscan backend (picked when hyperscan is installed, as it is for
     mi_migrate.scan.candidates) cannot match non-UTF-8 file names and compiles slower than a small spec matches."""
+    import pathspec
+
     try:
         return pathspec.GitIgnoreSpec.from_lines(lines, backend="simple")
     except TypeError:  # pathspec < 1.0 has only the pure-Python matcher
@@ -130,7 +147,7 @@ def _rule_refs(value: Any) -> tuple[str, ...]:
 def _globs(value: Any) -> tuple[str, ...]:
     globs = _str_list(value)
     try:
-        _spec(globs)
+        gitignore_spec(globs)
     except Exception as exc:  # pathspec raises assorted errors for malformed patterns
         raise ValueError(f"bad glob: {exc}") from None
     return globs
@@ -259,7 +276,7 @@ def severity_for(cfg: Config, finding: Finding) -> Severity | None:
 
 def apply(cfg: Config, findings: list[Finding]) -> list[Finding]:
     """Drop findings silenced by per-file-ignores and apply severity overrides."""
-    specs = [(_spec((glob,)), refs) for glob, refs in cfg.per_file_ignores.items()]
+    specs = [(gitignore_spec((glob,)), refs) for glob, refs in cfg.per_file_ignores.items()]
     kept: list[Finding] = []
     for finding in findings:
         if any(_matches(finding.rule_id, finding.rule_name, refs) and spec.match_file(finding.path)

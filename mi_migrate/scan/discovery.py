@@ -20,12 +20,14 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from mi_migrate.core import gitsafe
-from mi_migrate.core.config import Config, gitignore_spec
+from mi_migrate.core.config import Config, Excludes, gitignore_spec
 from mi_migrate.core.finding import Note
+
+if TYPE_CHECKING:
+    import pathspec
 
 try:
     import ignore as native
@@ -46,7 +48,7 @@ class _Walk:
 
     cfg: Config
     root: str
-    exclude: pathspec.GitIgnoreSpec
+    exclude: Excludes
     # (absolute, display path, explicit, real path when already known: a regular file git listed, whether the
     # walk already kept it out of `exclude`)
     files: list[tuple[str, str, bool, str | None, bool]] = field(default_factory=list)

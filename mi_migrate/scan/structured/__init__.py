@@ -17,7 +17,7 @@ from dataclasses import replace
 from mi_migrate.core.finding import Finding, Note
 from mi_migrate.core.rules import Rule
 from mi_migrate.scan import engine
-from mi_migrate.scan.structured.scanner import scan_values, tag
+from mi_migrate.scan.structured.scanner import raw_value_wanted, scan_values, tag
 from mi_migrate.scan.structured.values import ParseFailure, Value
 
 XML_SUFFIXES = (".config", ".xml", ".resx", ".pubxml", ".props", ".targets", ".csproj")
@@ -88,9 +88,14 @@ def wants(rel_path: str, lower: bytes, rules: Sequence[Rule], known: Sequence[Fi
     return bool(engine.rules_for(lower, rules))
 
 
-def extract(rel_path: str, text: str) -> list[Value]:
-    """The decoded string values of a file; ParseFailure when it does not parse as its format."""
+def extract(rel_path: str, text: str, keep: Callable[[int, int], bool] | None = None) -> list[Value]:
+    """The decoded string values of a file; ParseFailure when it does not parse as its format. `keep`: which
+    values that are their raw text unchanged are wanted (YAML leaves the others out)."""
     kind = kind_of(rel_path)
+    if kind == "yaml" and keep is not None:
+        from mi_migrate.scan.structured import yaml_files
+
+        return yaml_files.extract(text, keep)
     extractor = _EXTRACTORS.get(kind or "")
     return extractor(text) if extractor else []
 
@@ -114,7 +119,7 @@ def scan_structured_file(
     try:
         values = _json_values_near(text, known, index, escapes) if kind == "json" else None
         if values is None:
-            values = extract(rel_path, text)
+            values = extract(rel_path, text, raw_value_wanted(text, known, index))
     except ParseFailure as failure:
         return [], [Note(rel_path, failure.note_text(LABELS.get(kind, kind)))]
     except (RecursionError, MemoryError):

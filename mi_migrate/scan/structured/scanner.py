@@ -8,7 +8,7 @@ inside the value are kept; the rest belong to the line scan or to another value.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
 from mi_migrate.core.finding import Finding, Span
@@ -54,13 +54,31 @@ class WindowIndex(LineIndex):
         return super().span(first, max(first, last))
 
 
+_VALUE_ENDS = ("", "\n", "\r", '"', "'", "<", "`")  # after a value, nothing the line scan would read as more of it
+
+
 def needs_scan(text: str, value: Value) -> bool:
     """Whether the rules must see the decoded value: it differs from the raw text (escapes, folding, base64,
     joined pieces), or raw text the line scan would read as part of it follows on the same line (`# comment`).
     Otherwise the line scan has already seen exactly this text, and its findings only need the key path."""
     if value.offsets is not None or value.encoding or value.context:
         return True
-    return text[value.end : value.end + 1] not in ("", "\n", "\r", '"', "'", "<", "`")
+    return text[value.end : value.end + 1] not in _VALUE_ENDS
+
+
+def raw_value_wanted(text: str, known: Iterable[Finding], index: LineIndex) -> Callable[[int, int], bool]:
+    """For a parser that can pass over values: whether a value that is the raw text[start:end] unchanged is used,
+    by scan_values (needs_scan) or by tag() (a finding of the line scan starts inside it)."""
+    offsets = sorted(index.starts[f.span.line - 1] + f.span.column - 1 for f in known
+                     if not f.key_path and f.span.line <= len(index.starts))
+
+    def wanted(start: int, end: int) -> bool:
+        if text[end : end + 1] not in _VALUE_ENDS:
+            return True
+        i = bisect.bisect_left(offsets, start)
+        return i < len(offsets) and offsets[i] < end
+
+    return wanted
 
 
 def scan_values(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import yaml
 
@@ -25,7 +25,10 @@ _YAML_ESCAPES = {
 _HEX_WIDTH = {"x": 2, "u": 4, "U": 8}
 
 
-def extract(text: str) -> list[Value]:
+def extract(text: str, keep: Callable[[int, int], bool] | None = None) -> list[Value]:
+    """Every string value (Secret data decoded). `keep(start, end)`: whether a value that is its raw text
+    unchanged is wanted (the scanner wants those with a known finding or text after them on the line); the others
+    are not built, key path included, which is most of the work on a large recording."""
     try:
         documents = list(yaml.compose_all(text, Loader=Loader))
     except yaml.YAMLError as exc:
@@ -38,51 +41,73 @@ def extract(text: str) -> list[Value]:
     for document in documents:
         if document is None:
             continue
-        values.extend(walk(text, document))
+        values.extend(walk(text, document, keep))
         if _is_secret(document):
             values.extend(secret_data(text, document))
     return values
 
 
-def walk(text: str, root: yaml.Node) -> Iterator[Value]:
-    """Every string scalar with its key path; an aliased node is visited once."""
+# A key path while walking: (parent, key or index), joined into text only for a value that is kept.
+_Path = tuple["_Path", "str | int"] | None
+
+
+def _joined(path: _Path) -> str:
+    parts: list[str | int] = []
+    while path is not None:
+        path, part = path
+        parts.append(part)
+    joined = ""
+    for part in reversed(parts):
+        joined = join_index(joined, part) if isinstance(part, int) else join_key(joined, part)
+    return joined
+
+
+def walk(text: str, root: yaml.Node, keep: Callable[[int, int], bool] | None = None) -> Iterator[Value]:
+    """Every string scalar with its key path (those `keep` turns down excepted); an aliased node once."""
     seen: set[int] = set()
-    stack: list[tuple[yaml.Node, str]] = [(root, "")]
+    stack: list[tuple[yaml.Node, _Path]] = [(root, None)]
     while stack:
         node, path = stack.pop()
         if id(node) in seen:
             continue
         seen.add(id(node))
         if isinstance(node, yaml.ScalarNode):
-            if isinstance(node.value, str) and node.tag.endswith(":str"):
-                yield from scalar_values(text, node, path)
+            if isinstance(node.value, str) and len(node.value) >= 8 and node.tag.endswith(":str"):
+                yield from scalar_values(text, node, path, keep)
         elif isinstance(node, yaml.MappingNode):
             for key, child in reversed(node.value):
                 name = key.value if isinstance(key, yaml.ScalarNode) else "?"
-                stack.append((child, join_key(path, str(name))))
+                stack.append((child, (path, str(name))))
         elif isinstance(node, yaml.SequenceNode):
-            stack.extend((child, join_index(path, i)) for i, child in reversed(list(enumerate(node.value))))
+            stack.extend((child, (path, i)) for i, child in reversed(list(enumerate(node.value))))
 
 
-def scalar_values(text: str, node: yaml.ScalarNode, path: str) -> Iterator[Value]:
+def scalar_values(text: str, node: yaml.ScalarNode, path: _Path,
+                  keep: Callable[[int, int], bool] | None = None) -> Iterator[Value]:
     start, end = node.start_mark.index, node.end_mark.index
-    raw = text[start:end]
     value: str = node.value
     if len(value) < 8:
         return
     style = node.style or ""
+    raw = text[start:end]
+    p = _body_start(raw, style)
+    if keep is not None and _verbatim(raw, p, value, style) and "\n" not in raw.rstrip("\n") and not keep(
+            start + p, start + p + len(value)):
+        return  # the raw text itself, not wanted: no offsets, no key path
     offsets = align(raw, start, value, style)
+    key_path = _joined(path)
     if offsets is None:  # not aligned: report the whole scalar rather than a wrong column
-        yield Value(path, value, start, end, None, encoding="yaml")
+        yield Value(key_path, value, start, end, None, encoding="yaml")
         return
     first = offsets[0] if offsets else start
     last = offsets[-1] + 1 if offsets else end
     exact = bool(offsets) and offsets[-1] - offsets[0] == len(value) - 1  # the raw text itself: no map needed
-    yield Value(path, value, first, last, None if exact else offsets)
+    yield Value(key_path, value, first, last, None if exact else offsets)
     if "\n" in raw.rstrip("\n") and _wrapped(raw, style):
-        keep = [i for i, char in enumerate(value) if not char.isspace()]
-        joined = "".join(value[i] for i in keep)
-        yield Value(path, joined, first, last, [offsets[i] for i in keep], fields={"folding": "line breaks removed"})
+        keep_chars = [i for i, char in enumerate(value) if not char.isspace()]
+        joined = "".join(value[i] for i in keep_chars)
+        yield Value(key_path, joined, first, last, [offsets[i] for i in keep_chars],
+                    fields={"folding": "line breaks removed"})
 
 
 def _wrapped(raw: str, style: str) -> bool:
@@ -96,10 +121,15 @@ def _verbatim(raw: str, p: int, value: str, style: str) -> bool:
     return raw.startswith(value, p) and (style != '"' or "\\" not in value) and (style != "'" or "'" not in value)
 
 
+def _body_start(raw: str, style: str) -> int:
+    """Where a scalar's characters start in its raw text: after the quote, or the header line of a block."""
+    return raw.index("\n") + 1 if style in ("|", ">") and "\n" in raw else 1 if style in ("'", '"') else 0
+
+
 def align(raw: str, base: int, value: str, style: str) -> Sequence[int] | None:
     """File offset of each decoded character, skipping what YAML removes (quotes, indentation, escapes, line
     folding). None when the decoded value does not line up with the raw text."""
-    p = raw.index("\n") + 1 if style in ("|", ">") and "\n" in raw else 1 if style in ("'", '"') else 0
+    p = _body_start(raw, style)
     if _verbatim(raw, p, value, style):
         return range(base + p, base + p + len(value))  # the raw text itself (most scalars): no walk
     offsets: list[int] = []
