@@ -402,3 +402,30 @@ def test_bicep_escaped_windows_are_those_the_parse_scans() -> None:
         assert expected is None or set(expected) <= set(windows), text  # labels and keys come along too
         outcomes.add("fails" if expected is None else len(expected))
     assert "fails" in outcomes and 3 in outcomes  # both sides were exercised: failures and escaped values
+
+
+def test_yaml_values_passed_over_change_no_finding(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The YAML walk builds only the raw-text values a scan or a key-path tag uses (scanner.raw_value_wanted):
+    findings, key paths and positions are those of building every value, for plain, quoted, commented,
+    folded and escaped values around keys, SAS tokens and connection strings."""
+    from mi_migrate.scan.structured import scanner
+
+    sas = "sv=2022-11-02&ss=b&srt=sco&sp=rl&se=2030-01-01T00:00:00Z&sig=" + fakes.expand("«b64:43»", seed=9) + "%3D"
+    text = (
+        "interactions:\n- request:\n    body: null\n    headers:\n      User-Agent: [azsdk-python/12.0]\n"
+        f"    uri: https://acme.blob.core.windows.net/c?{sas}\n"
+        f"  response:\n    body: {{string: '{{\"connection\": \"{CONN}\"}}'}}\n"
+        f"    plain: {CONN}\n"
+        f"    commented: {KEY} # rotate me\n"
+        f'    escaped: "AccountKey=\\x{ord(KEY[0]):02x}{KEY[1:]}"\n'
+        f"    folded: >-\n      DefaultEndpointsProtocol=https;AccountName=acme;\n      AccountKey={KEY};\n"
+        + "".join(f"    filler{i}: value-number-{i}-of-many\n" for i in range(40))
+    )
+    selective = scan("recording.yaml", text)
+    monkeypatch.setattr(scanner, "raw_value_wanted", lambda *args: lambda start, end: True)
+    import mi_migrate.scan.structured as structured
+
+    monkeypatch.setattr(structured, "raw_value_wanted", lambda *args: lambda start, end: True)
+    everything = scan("recording.yaml", text)
+    assert selective == everything
+    assert {f.key_path for f in selective[0]} >= {"interactions[0].request.uri", "interactions[0].response.plain"}
