@@ -136,7 +136,7 @@ def scan_structured(
         if not candidates.notebook_decoding_reveals(text, joined, rules) \
                 and not python_strings.might_have(joined.lower().encode("utf-8", "surrogatepass")):
             return findings, notes  # nor in a notebook whose cells join no Python literals
-    if structured.wants(rel_path, hits.lower(), planned.keyword_rules, known):
+    if structured.wants(rel_path, hits, planned.keyword_rules, known):
         found, more = structured.scan_structured_file(rel_path, text, rules, known, index, settings.engine,
                                                       escapes=escapes)
         findings.extend(found)

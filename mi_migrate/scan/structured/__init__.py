@@ -13,6 +13,7 @@ import posixpath
 import re
 from collections.abc import Callable, Container, Sequence
 from dataclasses import replace
+from typing import Protocol
 
 from mi_migrate.core.finding import Finding, Note
 from mi_migrate.core.rules import Rule
@@ -64,10 +65,21 @@ def kind_of(rel_path: str) -> str | None:
 _HIDDEN_YAML = re.compile(rb"[:\-][ \t]++[|>][-+0-9]*+[ \t]*+(?:#[^\n]*)?\r?$|\\|=[^\s'\"]{16,}+[ \t]+#", re.M)
 
 
-def wants(rel_path: str, lower: bytes, rules: Sequence[Rule], known: Sequence[Finding] = ()) -> bool:
+class Candidates(Protocol):
+    """What wants() reads of mi_migrate.scan.candidates.Hits (which sits above this package)."""
+
+    def __contains__(self, literal: bytes) -> bool: ...
+
+    def any(self, literals: tuple[bytes, ...]) -> bool: ...
+
+    def lower(self) -> bytes: ...
+
+
+def wants(rel_path: str, lower: bytes | Candidates, rules: Sequence[Rule], known: Sequence[Finding] = ()) -> bool:
     """Whether parsing a file can add anything: the line scan found something to name by key path (`known`),
     or the format may hide a key from the line scan (escapes, block scalars, base64 Secret data, joined
-    literals). Parsing every JSON and YAML file would double the cost of scanning them."""
+    literals). Parsing every JSON and YAML file would double the cost of scanning them. `lower`: the file's
+    lower-cased bytes, or its candidates (which answer the literal questions without another pass)."""
     kind = kind_of(rel_path)
     if kind is None:
         return False
@@ -83,9 +95,11 @@ def wants(rel_path: str, lower: bytes, rules: Sequence[Rule], known: Sequence[Fi
             return True
         if not known and b"\\" not in lower:
             return False
-    elif kind == "yaml" and not known and not _HIDDEN_YAML.search(lower):
+    elif kind == "yaml" and not known and not _HIDDEN_YAML.search(lower if isinstance(lower, bytes) else lower.lower()):
         return False
-    return bool(engine.rules_for(lower, rules))
+    if isinstance(lower, bytes):
+        return bool(engine.rules_for(lower, rules))
+    return any(rule.patterns and (not rule.keywords or lower.any(rule.keywords)) for rule in rules)
 
 
 def extract(rel_path: str, text: str, keep: Callable[[int, int], bool] | None = None) -> list[Value]:

@@ -12,6 +12,7 @@ import tokenize
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Sequence
+from typing import Protocol
 
 from mi_migrate.scan.python.syntax import first_line, line_numbers, parse_module
 from mi_migrate.scan.structured.values import Value
@@ -27,10 +28,20 @@ CANDIDATE = re.compile(_CANDIDATE.encode())
 CANDIDATE_TEXT = re.compile(_CANDIDATE)
 
 
-def might_have(lower: bytes) -> bool:
-    """Cheap test on the file bytes: an anchor some rule needs, and two string literals that touch or are
-    joined by `+`."""
-    return any(anchor in lower for anchor in ANCHORS) and CANDIDATE.search(lower) is not None
+class Candidates(Protocol):
+    """What might_have reads of mi_migrate.scan.candidates.Hits, whose database holds ANCHORS."""
+
+    def any(self, literals: tuple[bytes, ...]) -> bool: ...
+
+    def lower(self) -> bytes: ...
+
+
+def might_have(lower: bytes | Candidates) -> bool:
+    """Cheap test on the file's lower-cased bytes or its candidates: an anchor some rule needs, and two string
+    literals that touch or are joined by `+`."""
+    if isinstance(lower, bytes):
+        return any(anchor in lower for anchor in ANCHORS) and CANDIDATE.search(lower) is not None
+    return lower.any(ANCHORS) and CANDIDATE.search(lower.lower()) is not None
 
 
 def extract(source: str, offsets: Sequence[int] | None = None, base_path: str = "") -> list[Value]:
