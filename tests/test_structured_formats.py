@@ -429,3 +429,55 @@ def test_yaml_values_passed_over_change_no_finding(monkeypatch: pytest.MonkeyPat
     everything = scan("recording.yaml", text)
     assert selective == everything
     assert {f.key_path for f in selective[0]} >= {"interactions[0].request.uri", "interactions[0].response.plain"}
+
+
+def _escape_every_eighth(value: str) -> str:
+    return "".join(f"\\x{ord(c):02x}" if i % 8 == 7 else c for i, c in enumerate(value))
+
+
+SIG = fakes.expand("«b64:43»", seed=9)
+# No rule has its keyword and anchor in the raw text of these (the line scan finds nothing, and neither would a
+# check of the raw bytes); every one holds a key once decoded.
+YAML_HIDDEN_ONLY_IN_DECODING = {
+    "sas-with-escaped-separators": 'url: "https://acme.blob.core.windows.net/c?sv\\u003d2022-11-02\\u0026sp\\u003dr'
+    + "\\u0026sig\\u003d" + _escape_every_eighth(SIG) + '%3D"\n',
+    "key-escaped-every-eighth-character": f'storage_account_key: "{_escape_every_eighth(KEY)}"\n',
+    "key-across-a-line-continuation": f'storage_account_key: "{KEY[:40]}\\\n    {KEY[40:]}"\n',
+    "key-wrapped-in-a-block": f"storage_account_key: |\n  {KEY[:40]}\n  {KEY[40:]}\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(YAML_HIDDEN_ONLY_IN_DECODING))
+def test_yaml_parsed_when_only_a_decoding_holds_the_key(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A YAML file whose raw text gives no rule its keyword and anchor is parsed only when a decoding does
+    (candidates.yaml_decoding_reveals: escapes decoded, breaks folded or removed); these keys are found as if
+    every such file were parsed."""
+    from mi_migrate.scan import candidates
+
+    text = YAML_HIDDEN_ONLY_IN_DECODING[name]
+    gated = scan("app.yaml", text)
+    monkeypatch.setattr(candidates, "yaml_decoding_reveals", lambda *args, **kwargs: True)
+    assert gated == scan("app.yaml", text)
+    assert any(f.key_path in ("url", "storage_account_key") and f.kind.value == "secret" for f in gated[0]), gated
+
+
+def test_yaml_recording_whose_decoding_holds_no_rule_is_not_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test recording: JSON bodies in escaped double-quoted strings, no key. Parsing it (for the escapes) can
+    find nothing, and the decoding check says so without composing it."""
+    import yaml
+
+    body = '"{\\"value\\": [{\\"id\\": \\"/subscriptions/00000000/resourceGroups/rg\\", \\"name\\": \\"x\\"}]}"'
+    text = ("interactions:\n- request:\n    headers:\n      Accept: [application/json]\n"
+            "      Authorization: [Sanitized]\n      Ocp-Apim-Subscription-Key: [REDACTED]\n    method: GET\n"
+            "    uri: https://management.azure.com/x?api-version=2021-04-01\n"
+            f"  response:\n    body:\n      string: {body}\n    status: {{code: 200, message: OK}}\n")
+    composed: list[str] = []
+    real = yaml.compose_all
+    monkeypatch.setattr(yaml, "compose_all", lambda source, **kw: composed.append(source) or real(source, **kw))
+    assert scan("tests/recordings/test_x.yaml", text) == ([], [])
+    assert composed == []
+    from mi_migrate.scan import candidates
+
+    monkeypatch.setattr(candidates, "yaml_decoding_reveals", lambda *args, **kwargs: True)
+    assert scan("tests/recordings/test_x.yaml", text) == ([], [])
+    assert composed == [text]  # without the check it is parsed (the escapes and a keyword rule call for it)

@@ -333,6 +333,18 @@ def json_decoding_reveals(text: str, rules: Iterable, engine: str = "") -> bool:
     return reveals(decode_text(text, JSON_ESCAPES), rules, engine)
 
 
+def yaml_decoding_reveals(text: str, rules: Iterable, engine: str = "") -> bool:
+    """json_decoding_reveals for a YAML file: a value that is not its raw text (escapes, a line continuation,
+    folded or block lines, a wrapped value with its breaks removed) can only give a finding where some rule has
+    its keyword and anchor in the file with every escape decoded, and with every line break folded to a space
+    or removed. The raw text is tried with them (a keyword in an escaped context the window keeps raw)."""
+    from mi_migrate.scan.structured.values import YAML_ESCAPES, decode_text
+
+    decoded = decode_text(text, YAML_ESCAPES)
+    lines = [line.strip(" \t\r") for line in decoded.split("\n")]  # folding drops the spaces around a break
+    return reveals("\n".join((text, decoded, " ".join(lines), "".join(lines))), rules, engine)
+
+
 # Adjacent strings of a JSON array (`"line 1\n", "line 2"`): a notebook joins them into one value.
 _ARRAY_JOINT = re.compile(r'"\s*,\s*"')
 

@@ -136,12 +136,14 @@ def scan_structured(
         if not candidates.notebook_decoding_reveals(text, joined, rules) \
                 and not python_strings.might_have(joined.lower().encode("utf-8", "surrogatepass")):
             return findings, notes  # nor in a notebook whose cells join no Python literals
-    if structured.wants(rel_path, hits, planned.keyword_rules, known):
-        found, more = structured.scan_structured_file(rel_path, text, rules, known, index, settings.engine,
-                                                      escapes=escapes)
-        findings.extend(found)
-        notes.extend(more)
-    return findings, notes
+    if not structured.wants(rel_path, hits, planned.keyword_rules, known):
+        return findings, notes
+    if kind == "yaml" and not known and not planned.text_rules and b"kind: secret" not in hits \
+            and not candidates.yaml_decoding_reveals(text, rules):
+        return findings, notes  # nothing to name, no rule in the raw text, and none in any decoding of it
+    found, more = structured.scan_structured_file(rel_path, text, rules, known, index, settings.engine,
+                                                  escapes=escapes)
+    return findings + found, notes + more
 
 
 def _json_escapes_reveal(text: str, rules: tuple[Rule, ...], planned: Plan) -> bool | frozenset[int]:

@@ -126,6 +126,11 @@ def decode_escapes(
     return "".join(out), offsets
 
 
+# YAML double-quoted escapes (\x, \u and \U take hex digits)
+YAML_ESCAPES = {
+    "0": "\0", "a": "\a", "b": "\b", "t": "\t", "\t": "\t", "n": "\n", "v": "\v", "f": "\f", "r": "\r",
+    "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\", "N": "\x85", "_": "\xa0", "L": "\u2028", "P": "\u2029",
+}
 JSON_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", '"': '"', "\\": "\\", "/": "/"}
 # decode_escapes' reading, as one regex: a high surrogate takes the `\\uXXXX` after it whatever that is
 _ESCAPE = re.compile(

@@ -15,13 +15,9 @@ from collections.abc import Callable, Iterator, Sequence
 
 import yaml
 
-from mi_migrate.scan.structured.values import ParseFailure, Value, join_index, join_key
+from mi_migrate.scan.structured.values import YAML_ESCAPES, ParseFailure, Value, join_index, join_key
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_YAML_ESCAPES = {
-    "0": "\0", "a": "\a", "b": "\b", "t": "\t", "\t": "\t", "n": "\n", "v": "\v", "f": "\f", "r": "\r",
-    "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\", "N": "\x85", "_": "\xa0", "L": "\u2028", "P": "\u2029",
-}
 _HEX_WIDTH = {"x": 2, "u": 4, "U": 8}
 
 
@@ -209,7 +205,7 @@ def _escape(raw: str, p: int) -> tuple[str, int]:
             return chr(int(digits, 16)), 2 + width
         except (ValueError, OverflowError):
             return "", 2
-    return _YAML_ESCAPES.get(letter, ""), 2
+    return YAML_ESCAPES.get(letter, ""), 2
 
 
 def _is_secret(document: yaml.Node) -> bool:
