@@ -433,3 +433,23 @@ def test_file_gates_only_skip_what_the_validator_rejects() -> None:
                         found, _ = scan_bytes("poetry.lock", text.encode(), ScanSettings(select=(rule.id,)))
                         assert found == [], rule.id
     assert checked > 30
+
+
+@pytest.mark.skipif("hyperscan" not in candidates.available(), reason="hyperscan not installed")
+def test_joined_literal_test_is_the_same_without_lookbehind() -> None:
+    """python_strings.might_have asks the native engine with CANDIDATE_NATIVE (the character before the quote
+    matched, not looked behind at): on random fragments of quotes, spaces, `+`, comments, breaks and
+    backslashes it says yes exactly where CANDIDATE finds a match."""
+    from mi_migrate.scan.structured import python_strings
+
+    rng = random.Random(21)
+    pieces = ['"', "'", " ", "\t", "+", "#c", "\n", "\\\n", "\\", "a", "x=", "r", "u", "(", "password"]
+    agree = {True: 0, False: 0}
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12))).encode()
+        hits = candidates.find(text + b" password", "hyperscan")
+        native = hits.positions((python_strings.CANDIDATE_NATIVE,), text)
+        expected = python_strings.CANDIDATE.search(text) is not None
+        assert native is not None and bool(native) == expected, text
+        agree[expected] += 1
+    assert min(agree.values()) > 100  # both answers were exercised

@@ -106,3 +106,33 @@ def test_compiled_database_is_cached_and_a_damaged_copy_is_rebuilt(
     cached.write_bytes(cached.read_bytes()[:1000])  # truncated: rebuilt, not an error
     rebuilt = candidates._HyperscanFinder(literals, names).find(sample)
     assert compiles == [1] and rebuilt._found == expected._found
+
+
+@pytest.mark.skipif("hyperscan" not in candidates.available(), reason="hyperscan not installed")
+def test_plan_read_back_for_a_shared_signature_is_the_plan_made_afresh() -> None:
+    """plan() keeps its rule and plugin selection per candidate signature: files with the same words and anchors
+    (in code and in config files, which the plugins read differently) get what a fresh plan gives them, and a rule
+    keyword the database does not hold leaves the file without a signature (its answer reads the bytes)."""
+    from dataclasses import replace
+
+    from mi_migrate.core.rules import load_rules
+    from mi_migrate.scan import filetypes
+
+    rules = load_rules()
+    key = fakes.expand("«b64:64»", seed=4)
+    texts = [f'storage_key = "{key}"\n', f"password: {fakes.fake_alnum(20, random.Random(2))}\n", "token = 'x'\n",
+             f"conn = 'AccountName=a;AccountKey={key}'\n"]
+    settings = ScanSettings()
+    filetypes._SELECTIONS.clear()
+    for text in texts * 2:  # the second round reads every selection back
+        for name in ("app.py", "settings.yaml", "other.py", "deploy.yml"):
+            hits = candidates.find(text.encode(), "hyperscan")
+            kept = filetypes.plan(name, hits, rules, settings)
+            keyed = filetypes.keyword_rules(hits, rules)
+            assert (kept.keyword_rules, kept.text_rules) == (keyed, filetypes.text_rules(hits, keyed))
+            assert kept.plugins == filetypes.plugins(name, hits, rules)
+    assert len(filetypes._SELECTIONS) < len(texts) * 4
+    hits = candidates.find(texts[0].encode(), "hyperscan")
+    assert hits.signature(filetypes._literals_asked(rules)) is not None
+    odd = [replace(rules[0], keywords=(b"no-such-literal-in-the-database",)), *rules[1:]]
+    assert hits.signature(filetypes._literals_asked(odd)) is None

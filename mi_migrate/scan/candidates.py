@@ -175,6 +175,13 @@ class Hits:
         found.sort(key=_end_offset)
         return found
 
+    def signature(self, literals: Iterable[bytes]) -> tuple[frozenset[bytes], frozenset[str]] | None:
+        """What every answer about `literals` and the anchors depends on, when the native engine scanned this file
+        and its database holds them all (then two files with one signature get the same answers); else None."""
+        if self._lazy is not None or not isinstance(self._regexes, frozenset) or not self._known.issuperset(literals):
+            return None
+        return self._found, self._regexes
+
     def lower(self) -> bytes:
         """The lower-cased bytes, made on first use (only files with a candidate need them)."""
         if self._lower is None:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from mi_migrate.core.finding import Finding, Note
 from mi_migrate.core.rules import Rule
 from mi_migrate.scan.candidates import IAC_TRIGGERS, PYTHON_TRIGGERS, Hits, Plan
+from mi_migrate.scan.memory import Memory
 
 if TYPE_CHECKING:
     from mi_migrate.scan.engine import LineIndex
@@ -36,17 +37,64 @@ def plugins(rel_path: str, hits: Hits, rules: Sequence[Rule]) -> frozenset[str]:
     """detect-secrets plugins (of the active rules) whose file prefilter the file passes."""
     from mi_migrate.scan import third_party
 
-    config = third_party.is_config_file(rel_path)
-    # the static prefilters first: a file no plugin can report on never imports detect-secrets (pre-commit)
-    passing = {
-        name for name, literals, anchored, skips_config in _plugin_gates()
-        if (not literals or hits.any(literals))
-        and (not anchored or (config and skips_config) or hits.matched(name))
-    }
+    return _wanted_plugins(rel_path, _passing_plugins(hits, third_party.is_config_file(rel_path)), rules)
+
+
+def _wanted_plugins(rel_path: str, passing: frozenset[str], rules: Sequence[Rule]) -> frozenset[str]:
+    from mi_migrate.scan import third_party
+
     if not passing or third_party._skip_file(rel_path):
         return frozenset()
     wanted = {rule.id for rule in rules}
     return frozenset(name for name in passing if third_party.rule_id_of(name) in wanted)
+
+
+def _passing_plugins(hits: Hits, config: bool) -> frozenset[str]:
+    # the static prefilters first: a file no plugin can report on never imports detect-secrets (pre-commit)
+    return frozenset(
+        name for name, literals, anchored, skips_config in _plugin_gates()
+        if (not literals or hits.any(literals))
+        and (not anchored or (config and skips_config) or hits.matched(name))
+    )
+
+
+# (candidate signature, rules, config file) → (rules, keyword rules, text rules, passing plugins): most files of a
+# repository share their signature with another (the same words and anchors), so their selection is read back.
+_SELECTIONS = Memory(4096)
+
+
+def _selection(hits: Hits, rules: Sequence[Rule], rel_path: str) -> tuple[
+        tuple[Rule, ...], tuple[Rule, ...], frozenset[str]]:
+    """keyword_rules, text_rules and the plugins whose prefilter passes, for one file."""
+    from mi_migrate.scan import third_party
+
+    config = third_party.is_config_file(rel_path)
+    signature = hits.signature(_literals_asked(rules))
+    key = (signature, id(rules), config) if signature is not None else None
+    kept = _SELECTIONS.get(key) if key is not None else None
+    if kept is not None and kept[0] is rules:
+        return kept[1]  # type: ignore[no-any-return]
+    keyed = keyword_rules(hits, rules)
+    selection = (keyed, text_rules(hits, keyed), _passing_plugins(hits, config))
+    if key is not None:
+        _SELECTIONS.keep(key, (rules, selection), 1)
+    return selection
+
+
+_ASKED: dict[int, tuple[Sequence[Rule], frozenset[bytes]]] = {}
+
+
+def _literals_asked(rules: Sequence[Rule]) -> frozenset[bytes]:
+    """Every literal the selection asks the candidates about (kept per rule list: a scan has one or two)."""
+    kept = _ASKED.get(id(rules))
+    if kept is not None and kept[0] is rules:
+        return kept[1]
+    asked = {keyword for rule in rules for keyword in rule.keywords}
+    asked.update(literal for _, literals, _, _ in _plugin_gates() for literal in literals)
+    if len(_ASKED) > 64:
+        _ASKED.clear()
+    _ASKED[id(rules)] = (rules, frozenset(asked))
+    return _ASKED[id(rules)][1]
 
 
 @functools.cache
@@ -63,12 +111,11 @@ def _plugin_gates() -> tuple[tuple[str, tuple[bytes, ...], bool, bool], ...]:
 def plan(rel_path: str, hits: Hits, rules: Sequence[Rule], settings: ScanSettings) -> Plan:
     from mi_migrate.scan import structured
 
-    keyed = keyword_rules(hits, rules)
-    found = text_rules(hits, keyed)
+    keyed, found, passing = _selection(hits, rules, rel_path)
     python = settings.python and rel_path.endswith(PYTHON_SUFFIXES) and hits.any(PYTHON_TRIGGERS)
     iac = (settings.iac and rel_path.endswith(IAC_SUFFIXES) and any(rule.iac for rule in rules)
            and hits.any(IAC_TRIGGERS))
-    third = plugins(rel_path, hits, rules) if settings.third_party else frozenset()
+    third = _wanted_plugins(rel_path, passing, rules) if settings.third_party else frozenset()
     kind = structured.kind_of(rel_path)
     # structured.wants() is true only with a text rule, except YAML Secret data and JSON escapes (and, once
     # other analyses found something, only with a text rule as well)

@@ -26,6 +26,8 @@ _CANDIDATE = (  # starts at the quote (a two-character class the regex engine ca
 ANCHORS = (b"accountkey", b"sharedaccess", b"accesskey", b"sig=", b"password", b"pwd", b"secret", b"q~")
 CANDIDATE = re.compile(_CANDIDATE.encode())
 CANDIDATE_TEXT = re.compile(_CANDIDATE)
+# The same test for the native engine, which has no lookbehind: the character before the quote is matched instead
+CANDIDATE_NATIVE = _CANDIDATE.replace("""["'](?<=[^"'\\s\\\\]["'])""", """[^"'\\s\\\\]["']""").encode()
 
 
 class Candidates(Protocol):
@@ -35,13 +37,18 @@ class Candidates(Protocol):
 
     def lower(self) -> bytes: ...
 
+    def positions(self, expressions: tuple[bytes, ...], data: bytes) -> list[tuple[int, int]] | None: ...
+
 
 def might_have(lower: bytes | Candidates) -> bool:
     """Cheap test on the file's lower-cased bytes or its candidates: an anchor some rule needs, and two string
     literals that touch or are joined by `+`."""
     if isinstance(lower, bytes):
         return any(anchor in lower for anchor in ANCHORS) and CANDIDATE.search(lower) is not None
-    return lower.any(ANCHORS) and CANDIDATE.search(lower.lower()) is not None
+    if not lower.any(ANCHORS):
+        return False
+    found = lower.positions((CANDIDATE_NATIVE,), lower.lower())
+    return bool(found) if found is not None else CANDIDATE.search(lower.lower()) is not None
 
 
 def extract(source: str, offsets: Sequence[int] | None = None, base_path: str = "") -> list[Value]:
