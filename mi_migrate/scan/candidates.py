@@ -175,6 +175,16 @@ class Hits:
         found.sort(key=_end_offset)
         return found
 
+    def search(self, expression: bytes, data: bytes) -> bool | None:
+        """Whether `expression` (a case-sensitive, multi-line regex) matches anywhere in `data` (this file's text in
+        some form), when the native engine scanned this file; None otherwise (the caller then searches itself)."""
+        if self._lazy is not None:
+            return None
+        found: list[tuple[int, int]] = []
+        if data:
+            _search_database(expression).scan(data, match_event_handler=_note_position, context=found)
+        return bool(found)
+
     def signature(self, literals: Iterable[bytes]) -> tuple[frozenset[bytes], frozenset[str]] | None:
         """What every answer about `literals` and the anchors depends on, when the native engine scanned this file
         and its database holds them all (then two files with one signature get the same answers); else None."""
@@ -280,6 +290,12 @@ def _collect(pattern_id: int, start: int, end: int, flags: int, ids: list[int]) 
 def _positions_database(expressions: tuple[bytes, ...]) -> Any:
     hyperscan = _native()
     return _compiled(hyperscan, list(expressions), [0] * len(expressions))
+
+
+@functools.cache
+def _search_database(expression: bytes) -> Any:
+    hyperscan = _native()
+    return _compiled(hyperscan, [expression], [hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_MULTILINE])
 
 
 def _note_position(pattern_id: int, start: int, end: int, flags: int, found: list[tuple[int, int]]) -> None:

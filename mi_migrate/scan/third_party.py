@@ -163,32 +163,51 @@ def _skip_file(rel_path: str) -> bool:
     return os.path.basename(rel_path) in LOCK_FILE_NAMES or "swagger" in rel_path
 
 
-def _candidate_starts(text: str, lowered: str, ascii_text: bytes, pre: Prefilter, exact_lower: bool) -> set[int]:
+def _candidate_starts(text: str, lowered: str, ascii_text: bytes, pre: Prefilter, exact_lower: bool,
+                      literal_lines: dict[tuple[str, bool], dict[int, int]] | None = None) -> set[int]:
     """Offsets of the starts of lines where the prefilter's run or literals occur; with both (the entropy
     plugins), lines holding the run and one of the literals, when `lowered` is exactly text.lower() (then a line
-    has a literal here iff _scan_line's own test finds it)."""
-    starts: set[int] = set()
-
-    def line_end(offset: int) -> int:
-        starts.add(text.rfind("\n", 0, offset) + 1)
-        end = text.find("\n", offset)
-        return len(text) if end == -1 else end + 1
-
+    has a literal here iff _scan_line's own test finds it). `literal_lines`: the lines of each literal tuple
+    found so far in this text (the entropy plugins share theirs)."""
     haystack = text if pre.case_sensitive else lowered
-    if pre.run:
-        cls, n = pre.run
-        mapped, needle = ascii_text.translate(_run_table(cls)), b"\1" * n
-        pos = mapped.find(needle)
-        while pos != -1:
-            pos = mapped.find(needle, line_end(pos))
-        if not (pre.literals and exact_lower) or not starts:
-            return starts
-        runs, starts = starts, set()
-    for literal in pre.literals:
+
+    def lines() -> dict[int, int]:
+        key = (pre.literals, pre.case_sensitive)
+        if literal_lines is None:
+            return _literal_lines(haystack, pre.literals)
+        if key not in literal_lines:
+            literal_lines[key] = _literal_lines(haystack, pre.literals)
+        return literal_lines[key]
+
+    if not pre.run:
+        return set(lines())
+    cls, n = pre.run
+    mapped, needle = ascii_text.translate(_run_table(cls)), b"\1" * n
+    pos = mapped.find(needle)
+    if pos == -1:
+        return set()
+    if pre.literals and exact_lower:  # runs are common (ids, hashes), secret words rarer: words first
+        return {start for start, end in lines().items() if mapped.find(needle, start, end) != -1}
+    starts: set[int] = set()
+    while pos != -1:  # a run never crosses a line break (no class holds one)
+        starts.add(text.rfind("\n", 0, pos) + 1)
+        end = text.find("\n", pos)
+        pos = -1 if end == -1 else mapped.find(needle, end + 1)
+    return starts
+
+
+def _literal_lines(haystack: str, literals: Iterable[str]) -> dict[int, int]:
+    """Start → end (the line break's offset, or the text's end) of every line holding one of `literals`."""
+    found: dict[int, int] = {}
+    for literal in literals:
         pos = haystack.find(literal)
         while pos != -1:
-            pos = haystack.find(literal, line_end(pos))
-    return starts & runs if pre.run else starts
+            start = haystack.rfind("\n", 0, pos) + 1
+            end = haystack.find("\n", pos)
+            end = len(haystack) if end == -1 else end
+            found[start] = end
+            pos = haystack.find(literal, end + 1)
+    return found
 
 
 def scan(rel_path: str, text: str, lower: bytes, rules: Sequence[Rule] | None = None,
@@ -208,6 +227,7 @@ def scan(rel_path: str, text: str, lower: bytes, rules: Sequence[Rule] | None = 
     gate_ready = exact_lower and "\u212a" not in text
     config = is_config_file(rel_path)
     starts: dict[str, set[int]] = {}
+    literal_lines: dict[tuple[str, bool], dict[int, int]] = {}
 
     def candidate_starts(name: str, gate: re.Pattern[str] | None = None) -> set[int]:
         """A plugin's candidate lines (its detector's prefilter is PREFILTERS[name], see _detectors); given the
@@ -216,7 +236,7 @@ def scan(rel_path: str, text: str, lower: bytes, rules: Sequence[Rule] | None = 
             pre = PREFILTERS.get(name, Prefilter())
             starts[name] = (_gated_starts(text, lowered, ascii_text, pre, gate, positions)
                             if gate is not None and gate_ready
-                            else _candidate_starts(text, lowered, ascii_text, pre, exact_lower))
+                            else _candidate_starts(text, lowered, ascii_text, pre, exact_lower, literal_lines))
         return starts[name]
 
     if isinstance(present, (set, frozenset)) and present <= ENTROPY_PLUGINS and not any(

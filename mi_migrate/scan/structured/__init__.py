@@ -63,6 +63,8 @@ def kind_of(rel_path: str) -> str | None:
 # What a line scan cannot read as the program will: a block scalar, an escape, a comment glued to a value
 # (possessive runs: what follows a run can never be more of it, so backtracking into one could not help)
 _HIDDEN_YAML = re.compile(rb"[:\-][ \t]++[|>][-+0-9]*+[ \t]*+(?:#[^\n]*)?\r?$|\\|=[^\s'\"]{16,}+[ \t]+#", re.M)
+# The same for the native engine (no possessive runs; whether it matches anywhere is all that is asked)
+HIDDEN_YAML_NATIVE = rb"[:\-][ \t]+[|>][-+0-9]*[ \t]*(?:#[^\n]*)?\r?$|\\|=[^\s'\"]{16,}[ \t]+#"
 
 
 class Candidates(Protocol):
@@ -73,6 +75,8 @@ class Candidates(Protocol):
     def any(self, literals: tuple[bytes, ...]) -> bool: ...
 
     def lower(self) -> bytes: ...
+
+    def search(self, expression: bytes, data: bytes) -> bool | None: ...
 
 
 def wants(rel_path: str, lower: bytes | Candidates, rules: Sequence[Rule], known: Sequence[Finding] = ()) -> bool:
@@ -95,11 +99,18 @@ def wants(rel_path: str, lower: bytes | Candidates, rules: Sequence[Rule], known
             return True
         if not known and b"\\" not in lower:
             return False
-    elif kind == "yaml" and not known and not _HIDDEN_YAML.search(lower if isinstance(lower, bytes) else lower.lower()):
+    elif kind == "yaml" and not known and not _hidden_yaml(lower):
         return False
     if isinstance(lower, bytes):
         return bool(engine.rules_for(lower, rules))
     return any(rule.patterns and (not rule.keywords or lower.any(rule.keywords)) for rule in rules)
+
+
+def _hidden_yaml(lower: bytes | Candidates) -> bool:
+    if isinstance(lower, bytes):
+        return _HIDDEN_YAML.search(lower) is not None
+    found = lower.search(HIDDEN_YAML_NATIVE, lower.lower())
+    return found if found is not None else _HIDDEN_YAML.search(lower.lower()) is not None
 
 
 def extract(rel_path: str, text: str, keep: Callable[[int, int], bool] | None = None) -> list[Value]:

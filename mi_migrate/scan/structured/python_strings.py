@@ -37,7 +37,7 @@ class Candidates(Protocol):
 
     def lower(self) -> bytes: ...
 
-    def positions(self, expressions: tuple[bytes, ...], data: bytes) -> list[tuple[int, int]] | None: ...
+    def search(self, expression: bytes, data: bytes) -> bool | None: ...
 
 
 def might_have(lower: bytes | Candidates) -> bool:
@@ -47,8 +47,8 @@ def might_have(lower: bytes | Candidates) -> bool:
         return any(anchor in lower for anchor in ANCHORS) and CANDIDATE.search(lower) is not None
     if not lower.any(ANCHORS):
         return False
-    found = lower.positions((CANDIDATE_NATIVE,), lower.lower())
-    return bool(found) if found is not None else CANDIDATE.search(lower.lower()) is not None
+    found = lower.search(CANDIDATE_NATIVE, lower.lower())
+    return found if found is not None else CANDIDATE.search(lower.lower()) is not None
 
 
 def extract(source: str, offsets: Sequence[int] | None = None, base_path: str = "") -> list[Value]:
