@@ -136,3 +136,23 @@ def test_plan_read_back_for_a_shared_signature_is_the_plan_made_afresh() -> None
     assert hits.signature(filetypes._literals_asked(rules)) is not None
     odd = [replace(rules[0], keywords=(b"no-such-literal-in-the-database",)), *rules[1:]]
     assert hits.signature(filetypes._literals_asked(odd)) is None
+
+
+@pytest.mark.skipif("hyperscan" not in candidates.available(), reason="hyperscan not installed")
+def test_python_rules_read_back_for_a_shared_signature_are_those_of_the_bytes() -> None:
+    """analysis.wanted_rules keeps its answer per candidate signature (and ASCII-ness, which decides whether a
+    module root alone may gate): read back or not, it is the answer the lower-cased bytes give."""
+    from mi_migrate.core.rules import load_rules
+    from mi_migrate.scan.python import analysis
+
+    matchers = analysis.matchers_for(load_rules())
+    texts = ["import os\nfrom azure.storage.blob import BlobServiceClient\n",
+             "import pyodbc\nconn = pyodbc.connect(dsn)\n", "import azure\n\uff22lobServiceClient = 1\n",
+             "from azure.identity import ClientSecretCredential\n", "import openai\nopenai.api_key = k\n", "x = 1\n",
+             "import azure\nname = 'e'\n", "import azure\nname = '\u00e9'\n"]  # one signature, not one answer
+    analysis._WANTED.clear()
+    for text in texts * 2:
+        data = text.encode()
+        assert analysis.wanted_rules(candidates.find(data, "hyperscan"), matchers) == \
+            analysis.wanted_rules(data.lower(), matchers), text
+    assert analysis._WANTED

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from mi_migrate.core.finding import Finding, Note, Span
 from mi_migrate.core.rules import Rule
+from mi_migrate.scan.memory import Memory
 from mi_migrate.scan.python.interest import Watch
 from mi_migrate.scan.python.names import ModuleNames, Scope, collect
 from mi_migrate.scan.python.syntax import parse_module
@@ -81,6 +82,9 @@ def matchers_for(rules: Sequence[Rule]) -> Matchers:
         tokens = tuple(t.lower().encode() for t in spec.get("tokens", ()))
         matchers.prefilter.append((rule, gate.frozen(), tokens))
     matchers.tails = {q.rsplit(".", 1)[-1] for q in (*matchers.by_name, *matchers.credential_classes)}
+    matchers.gate_literals = frozenset(
+        {b"import", *(t for _, _, tokens in matchers.prefilter for t in tokens),
+         *(lit for _, roots, _ in matchers.prefilter for root, names in roots for lit in (root, *names))})
     _CACHE[key] = (tuple(rules), matchers)
     return matchers
 
@@ -91,6 +95,8 @@ class Candidates(Protocol):
     def __contains__(self, literal: bytes) -> bool: ...
 
     def lower(self) -> bytes: ...
+
+    def signature(self, literals: frozenset[bytes]) -> tuple[frozenset[bytes], frozenset[str]] | None: ...
 
     def positions(self, expressions: tuple[bytes, ...], data: bytes) -> list[tuple[int, int]] | None: ...
 
@@ -104,23 +110,29 @@ def wanted_rules(lower: bytes | Candidates, matchers: Matchers) -> list[Rule]:
     if b"import" not in lower:
         return []
     ascii_only = (lower if isinstance(lower, bytes) else lower.lower()).isascii()
-    return [
+    signature = None if isinstance(lower, bytes) else lower.signature(matchers.gate_literals)
+    key = (signature, ascii_only, id(matchers)) if signature is not None else None
+    kept = _WANTED.get(key) if key is not None else None
+    if kept is not None and kept[0] is matchers:
+        return kept[1]  # type: ignore[no-any-return]
+    wanted = [
         rule
         for rule, roots, tokens in matchers.prefilter
         if any(root in lower and (not ascii_only or any(n in lower for n in names)) for root, names in roots)
         and (not tokens or any(t in lower for t in tokens))
     ]
+    if key is not None:
+        _WANTED.keep(key, (matchers, wanted), 1)
+    return wanted
+
+
+# (candidate signature, ASCII or not, matchers) → (matchers, rules): files sharing a signature get one answer
+_WANTED = Memory(4096)
 
 
 def gate_literals(rules: Sequence[Rule]) -> set[bytes]:
     """Every literal wanted_rules asks about, for the candidate database (one scan answers them all)."""
-    literals = {b"import"}
-    for _rule, roots, tokens in matchers_for([rule for rule in rules if rule.python]).prefilter:
-        literals.update(tokens)
-        for root, names in roots:
-            literals.add(root)
-            literals.update(names)
-    return literals
+    return set(matchers_for([rule for rule in rules if rule.python]).gate_literals)
 
 
 class _Gate:

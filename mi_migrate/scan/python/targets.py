@@ -39,3 +39,4 @@ class Matchers:
     tails: set[str] = field(default_factory=set)  # last name of every matched callable: a cheap first test
     tail_suffixes: tuple[str, ...] = ()
     literal_rules: list[Rule] = field(default_factory=list)  # check = "secret-literal": secrets by position
+    gate_literals: frozenset[bytes] = frozenset()  # every literal analysis.wanted_rules asks a file about
