@@ -405,9 +405,9 @@ def test_bicep_escaped_windows_are_those_the_parse_scans() -> None:
 
 
 def test_yaml_values_passed_over_change_no_finding(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The YAML walk builds only the raw-text values a scan or a key-path tag uses (scanner.raw_value_wanted):
-    findings, key paths and positions are those of building every value, for plain, quoted, commented,
-    folded and escaped values around keys, SAS tokens and connection strings."""
+    """The YAML walk builds only the values a scan or a key-path tag can use (scanner.ValueGate): findings, key
+    paths and positions are those of building every value, for plain, quoted, commented, folded and escaped
+    values around keys, SAS tokens and connection strings."""
     from mi_migrate.scan.structured import scanner
 
     sas = "sv=2022-11-02&ss=b&srt=sco&sp=rl&se=2030-01-01T00:00:00Z&sig=" + fakes.expand("«b64:43»", seed=9) + "%3D"
@@ -422,13 +422,41 @@ def test_yaml_values_passed_over_change_no_finding(monkeypatch: pytest.MonkeyPat
         + "".join(f"    filler{i}: value-number-{i}-of-many\n" for i in range(40))
     )
     selective = scan("recording.yaml", text)
-    monkeypatch.setattr(scanner, "raw_value_wanted", lambda *args: lambda start, end: True)
     import mi_migrate.scan.structured as structured
 
-    monkeypatch.setattr(structured, "raw_value_wanted", lambda *args: lambda start, end: True)
+    class Everything(scanner.ValueGate):
+        def raw(self, start: int, end: int) -> bool:
+            return True
+
+        def holds_known(self, start: int, end: int) -> bool:
+            return True
+
+    monkeypatch.setattr(structured, "ValueGate", Everything)
     everything = scan("recording.yaml", text)
     assert selective == everything
-    assert {f.key_path for f in selective[0]} >= {"interactions[0].request.uri", "interactions[0].response.plain"}
+    assert {f.key_path for f in selective[0]} >= {"interactions[0].request.uri", "interactions[0].response.plain",
+                                                  "interactions[0].response.folded"}
+
+
+def test_decoded_yaml_values_no_rule_can_read_are_not_aligned(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a file parsed to name its findings, an escaped body whose windows hold no rule's keyword and anchor is
+    not aligned character by character (only its first character is, to find its window); one that holds a
+    connection string is, and its key is found."""
+    from mi_migrate.scan.structured import yaml_files
+
+    body = '"{\\"value\\": [' + ", ".join(f'{{\\"id\\": \\"item-{i}\\"}}' for i in range(50)) + ']}"'
+    hidden = '"{\\"conn\\": \\"' + CONN.replace("=", "\\u003d") + '\\"}"'
+    filler = "".join(f"    header{i}: value-{i}-of-the-response\n" for i in range(12))  # windows reach 200 chars
+    text = (f"interactions:\n- response:\n    plain: {CONN}\n{filler}    body:\n      string: {body}\n{filler}"
+            f"    other:\n      string: {hidden}\n")
+    aligned: list[str] = []
+    real = yaml_files.align
+    monkeypatch.setattr(yaml_files, "align", lambda raw, base, value, style: aligned.append(value) or real(
+        raw, base, value, style))
+    findings = scan("recording.yaml", text)[0]
+    assert "interactions[0].response.other.string" in {f.key_path for f in findings}
+    assert [value for value in aligned if len(value) > 1 and "item-7" in value] == []
+    assert any("AccountKey=" in value for value in aligned)
 
 
 def _escape_every_eighth(value: str) -> str:

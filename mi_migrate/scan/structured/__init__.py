@@ -18,7 +18,7 @@ from typing import Protocol
 from mi_migrate.core.finding import Finding, Note
 from mi_migrate.core.rules import Rule
 from mi_migrate.scan import engine
-from mi_migrate.scan.structured.scanner import raw_value_wanted, scan_values, tag
+from mi_migrate.scan.structured.scanner import ValueGate, scan_values, tag
 from mi_migrate.scan.structured.values import ParseFailure, Value
 
 XML_SUFFIXES = (".config", ".xml", ".resx", ".pubxml", ".props", ".targets", ".csproj")
@@ -113,14 +113,14 @@ def _hidden_yaml(lower: bytes | Candidates) -> bool:
     return found if found is not None else _HIDDEN_YAML.search(lower.lower()) is not None
 
 
-def extract(rel_path: str, text: str, keep: Callable[[int, int], bool] | None = None) -> list[Value]:
-    """The decoded string values of a file; ParseFailure when it does not parse as its format. `keep`: which
-    values that are their raw text unchanged are wanted (YAML leaves the others out)."""
+def extract(rel_path: str, text: str, gate: ValueGate | None = None) -> list[Value]:
+    """The decoded string values of a file; ParseFailure when it does not parse as its format. `gate`: which
+    values a scan can use (YAML leaves the others out)."""
     kind = kind_of(rel_path)
-    if kind == "yaml" and keep is not None:
+    if kind == "yaml" and gate is not None:
         from mi_migrate.scan.structured import yaml_files
 
-        return yaml_files.extract(text, keep)
+        return yaml_files.extract(text, gate)
     extractor = _EXTRACTORS.get(kind or "")
     return extractor(text) if extractor else []
 
@@ -144,7 +144,7 @@ def scan_structured_file(
     try:
         values = _json_values_near(text, known, index, escapes) if kind == "json" else None
         if values is None:
-            values = extract(rel_path, text, raw_value_wanted(text, known, index))
+            values = extract(rel_path, text, ValueGate(text, known, index, rules, candidate_engine))
     except ParseFailure as failure:
         return [], [Note(rel_path, failure.note_text(LABELS.get(kind, kind)))]
     except (RecursionError, MemoryError):

@@ -8,7 +8,7 @@ inside the value are kept; the rest belong to the line scan or to another value.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from mi_migrate.core.finding import Finding, Span
@@ -66,19 +66,33 @@ def needs_scan(text: str, value: Value) -> bool:
     return text[value.end : value.end + 1] not in _VALUE_ENDS
 
 
-def raw_value_wanted(text: str, known: Iterable[Finding], index: LineIndex) -> Callable[[int, int], bool]:
-    """For a parser that can pass over values: whether a value that is the raw text[start:end] unchanged is used,
-    by scan_values (needs_scan) or by tag() (a finding of the line scan starts inside it)."""
-    offsets = sorted(index.starts[f.span.line - 1] + f.span.column - 1 for f in known
-                     if not f.key_path and f.span.line <= len(index.starts))
+class ValueGate:
+    """For a parser that can pass over values: which of them scan_values or tag() could use. A value that is its
+    raw text is used when text the line scan reads as more of it follows (needs_scan) or a finding of the line
+    scan starts inside it; a decoded one when such a finding starts inside it, or when its windows hold some
+    rule's keyword and anchor (the rules' necessary condition, tested in one candidate scan)."""
 
-    def wanted(start: int, end: int) -> bool:
-        if text[end : end + 1] not in _VALUE_ENDS:
-            return True
-        i = bisect.bisect_left(offsets, start)
-        return i < len(offsets) and offsets[i] < end
+    def __init__(self, text: str, known: Iterable[Finding], index: LineIndex, rules: Sequence[Rule],
+                 candidate_engine: str = "") -> None:
+        self.text = text
+        self.rules = [rule for rule in rules if rule.patterns]
+        self.engine = candidate_engine
+        self.offsets = sorted(index.starts[f.span.line - 1] + f.span.column - 1 for f in known
+                              if not f.key_path and f.span.line <= len(index.starts))
 
-    return wanted
+    def holds_known(self, start: int, end: int) -> bool:
+        i = bisect.bisect_left(self.offsets, start)
+        return i < len(self.offsets) and self.offsets[i] < end
+
+    def raw(self, start: int, end: int) -> bool:
+        return self.text[end : end + 1] not in _VALUE_ENDS or self.holds_known(start, end)
+
+    def windows_reveal(self, windows: Iterable[str]) -> bool:
+        """`windows`: texts holding every window scan_value could read for the value (before, decoded text,
+        after); neither a keyword nor an anchor reaches across a line break, so they are tried together."""
+        from mi_migrate.scan import candidates
+
+        return candidates.reveals("\n".join(windows), self.rules, self.engine)
 
 
 def scan_values(

@@ -11,7 +11,8 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Protocol
 
 import yaml
 
@@ -21,10 +22,19 @@ Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _HEX_WIDTH = {"x": 2, "u": 4, "U": 8}
 
 
-def extract(text: str, keep: Callable[[int, int], bool] | None = None) -> list[Value]:
-    """Every string value (Secret data decoded). `keep(start, end)`: whether a value that is its raw text
-    unchanged is wanted (the scanner wants those with a known finding or text after them on the line); the others
-    are not built, key path included, which is most of the work on a large recording."""
+class Gate(Protocol):
+    """Which values a scan can use (mi_migrate.scan.structured.scanner.ValueGate)."""
+
+    def raw(self, start: int, end: int) -> bool: ...
+
+    def holds_known(self, start: int, end: int) -> bool: ...
+
+    def windows_reveal(self, windows: Iterable[str]) -> bool: ...
+
+
+def extract(text: str, keep: Gate | None = None) -> list[Value]:
+    """Every string value (Secret data decoded). `keep`: which values a scan can use; the others are not built
+    (key path, character offsets), which is most of the work on a large recording."""
     try:
         documents = list(yaml.compose_all(text, Loader=Loader))
     except yaml.YAMLError as exc:
@@ -58,7 +68,7 @@ def _joined(path: _Path) -> str:
     return joined
 
 
-def walk(text: str, root: yaml.Node, keep: Callable[[int, int], bool] | None = None) -> Iterator[Value]:
+def walk(text: str, root: yaml.Node, keep: Gate | None = None) -> Iterator[Value]:
     """Every string scalar with its key path (those `keep` turns down excepted); an aliased node once."""
     seen: set[int] = set()
     stack: list[tuple[yaml.Node, _Path]] = [(root, None)]
@@ -78,8 +88,7 @@ def walk(text: str, root: yaml.Node, keep: Callable[[int, int], bool] | None = N
             stack.extend((child, (path, i)) for i, child in reversed(list(enumerate(node.value))))
 
 
-def scalar_values(text: str, node: yaml.ScalarNode, path: _Path,
-                  keep: Callable[[int, int], bool] | None = None) -> Iterator[Value]:
+def scalar_values(text: str, node: yaml.ScalarNode, path: _Path, keep: Gate | None = None) -> Iterator[Value]:
     start, end = node.start_mark.index, node.end_mark.index
     value: str = node.value
     if len(value) < 8:
@@ -87,9 +96,13 @@ def scalar_values(text: str, node: yaml.ScalarNode, path: _Path,
     style = node.style or ""
     raw = text[start:end]
     p = _body_start(raw, style)
-    if keep is not None and _verbatim(raw, p, value, style) and "\n" not in raw.rstrip("\n") and not keep(
-            start + p, start + p + len(value)):
-        return  # the raw text itself, not wanted: no offsets, no key path
+    if keep is not None:
+        if _verbatim(raw, p, value, style) and "\n" not in raw.rstrip("\n"):
+            if not keep.raw(start + p, start + p + len(value)):
+                return  # the raw text itself, not wanted: no offsets, no key path
+        elif not keep.holds_known(start, end) and not keep.windows_reveal(_windows(text, raw, start, end, value,
+                                                                                 style)):
+            return  # decoded, but no finding to name in it and no rule could match in what a scan would read
     offsets = align(raw, start, value, style)
     key_path = _joined(path)
     if offsets is None:  # not aligned: report the whole scalar rather than a wrong column
@@ -104,6 +117,20 @@ def scalar_values(text: str, node: yaml.ScalarNode, path: _Path,
         joined = "".join(value[i] for i in keep_chars)
         yield Value(key_path, joined, first, last, [offsets[i] for i in keep_chars],
                     fields={"folding": "line breaks removed"})
+
+
+def _windows(text: str, raw: str, start: int, end: int, value: str, style: str) -> list[str]:
+    """Texts holding every window scanner.scan_value could read for this scalar, whatever align() makes of it:
+    raw text before the first decoded character (found by aligning that character alone) then the value; the raw
+    text before the scalar then the value (align fails: the whole scalar is the span); the raw text after any end
+    it could have; the wrapped value (breaks removed) after either start."""
+    context = 200  # scanner.CONTEXT (imported from there, this module would import the scanner)
+    before_scalar = text[max(0, start - context) : start]
+    first = align(raw, start, value[:1], style)
+    before_first = text[max(0, first[0] - context) : first[0]] if first else before_scalar
+    joined = "".join(value.split())
+    return [before_first + value, before_scalar + value, text[start : end + context], before_first + joined,
+            before_scalar + joined]
 
 
 def _wrapped(raw: str, style: str) -> bool:
