@@ -192,6 +192,9 @@ class Hits:
             return None
         return self._found, self._regexes
 
+    def isascii(self) -> bool:
+        return self._data.isascii()
+
     def lower(self) -> bytes:
         """The lower-cased bytes, made on first use (only files with a candidate need them)."""
         if self._lower is None:

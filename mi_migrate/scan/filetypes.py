@@ -58,7 +58,7 @@ def _passing_plugins(hits: Hits, config: bool) -> frozenset[str]:
     )
 
 
-# (candidate signature, rules, config file) → (rules, keyword rules, text rules, passing plugins): most files of a
+# (candidate signature, id(rules), config file) → (keyword rules, text rules, passing plugins): most files of a
 # repository share their signature with another (the same words and anchors), so their selection is read back.
 _SELECTIONS = Memory(4096)
 
@@ -71,30 +71,27 @@ def _selection(hits: Hits, rules: Sequence[Rule], rel_path: str) -> tuple[
     config = third_party.is_config_file(rel_path)
     signature = hits.signature(_literals_asked(rules))
     key = (signature, id(rules), config) if signature is not None else None
-    kept = _SELECTIONS.get(key) if key is not None else None
-    if kept is not None and kept[0] is rules:
-        return kept[1]  # type: ignore[no-any-return]
+    kept = _SELECTIONS.recall(key, rules) if key is not None else None
+    if kept is not None:
+        return kept  # type: ignore[no-any-return]
     keyed = keyword_rules(hits, rules)
     selection = (keyed, text_rules(hits, keyed), _passing_plugins(hits, config))
     if key is not None:
-        _SELECTIONS.keep(key, (rules, selection), 1)
+        _SELECTIONS.keep_for(key, rules, selection)
     return selection
 
 
-_ASKED: dict[int, tuple[Sequence[Rule], frozenset[bytes]]] = {}
+_ASKED = Memory(64)  # id(rules) → (rules, literals): a scan has one or two rule lists
 
 
 def _literals_asked(rules: Sequence[Rule]) -> frozenset[bytes]:
-    """Every literal the selection asks the candidates about (kept per rule list: a scan has one or two)."""
-    kept = _ASKED.get(id(rules))
-    if kept is not None and kept[0] is rules:
-        return kept[1]
-    asked = {keyword for rule in rules for keyword in rule.keywords}
-    asked.update(literal for _, literals, _, _ in _plugin_gates() for literal in literals)
-    if len(_ASKED) > 64:
-        _ASKED.clear()
-    _ASKED[id(rules)] = (rules, frozenset(asked))
-    return _ASKED[id(rules)][1]
+    """Every literal the selection asks the candidates about."""
+    asked = _ASKED.recall(id(rules), rules)
+    if asked is None:
+        asked = frozenset({keyword for rule in rules for keyword in rule.keywords}
+                          | {literal for _, literals, _, _ in _plugin_gates() for literal in literals})
+        _ASKED.keep_for(id(rules), rules, asked)
+    return asked  # type: ignore[no-any-return]
 
 
 @functools.cache

@@ -22,3 +22,12 @@ class Memory(dict[Any, Any]):
             self.held = 0
         self[key] = value
         self.held += chars
+
+    def recall(self, key: Any, owner: object) -> Any:
+        """What keep_for kept under `key` for `owner`, else None. A key that holds an object's id (rules,
+        matchers) is only trusted for that very object: ids are reused once an object is gone."""
+        kept = self.get(key)
+        return kept[1] if kept is not None and kept[0] is owner else None
+
+    def keep_for(self, key: Any, owner: object, value: Any, chars: int = 1) -> None:
+        self.keep(key, (owner, value), chars)

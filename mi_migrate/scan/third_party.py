@@ -21,7 +21,7 @@ import re
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mi_migrate.core.finding import Finding, Kind, Span
 from mi_migrate.core.redact import redact, secret_hash
@@ -37,6 +37,9 @@ from mi_migrate.scan.plugin_prefilters import (
     SECRET_WORDS,
     Prefilter,
 )
+
+if TYPE_CHECKING:
+    from mi_migrate.scan.candidate_types import Positions
 
 __all__ = ["PREFILTERS", "RUN_CLASSES", "SECRET_WORDS", "Prefilter", "scan"]
 
@@ -61,12 +64,6 @@ AZURE_SLOT = re.compile(
 
 # (the prefilters are data: mi_migrate.scan.plugin_prefilters)
 CONFIG_LINE = re.compile(r"^(\s*[^\s:=#;\"']+\s*[:=]\s*)([^\s\"'#][^\"']*?)\s*$")
-
-
-class Positions(Protocol):
-    """(expression index, end offset) of each match in data; None without the native engine (Hits.positions)."""
-
-    def __call__(self, expressions: tuple[bytes, ...], data: bytes) -> list[tuple[int, int]] | None: ...
 
 
 @dataclass(frozen=True)
@@ -271,17 +268,7 @@ def _gated_starts(text: str, lowered: str, ascii_text: bytes, pre: Prefilter, ga
     found = positions((pre.line_words,), ascii_text) if positions and pre.line_words else None
     if found is not None:
         return {text.rfind("\n", 0, end - 1) + 1 for _, end in found}
-    starts: set[int] = set()
-    for literal in pre.literals:
-        pos = lowered.find(literal)
-        while pos != -1:
-            start = lowered.rfind("\n", 0, pos) + 1
-            end = lowered.find("\n", pos)
-            end = len(lowered) if end == -1 else end
-            if start not in starts and gate.search(lowered, start, end):
-                starts.add(start)
-            pos = lowered.find(literal, end)
-    return starts
+    return {start for start, end in _literal_lines(lowered, pre.literals).items() if gate.search(lowered, start, end)}
 
 
 def _entropy_could_report(text: str, name: str, starts: set[int], config: bool) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from mi_migrate.core.finding import Finding, Note, Span
 from mi_migrate.core.rules import Rule
@@ -18,6 +18,9 @@ from mi_migrate.scan.python.interest import Watch
 from mi_migrate.scan.python.names import ModuleNames, Scope, collect
 from mi_migrate.scan.python.syntax import parse_module
 from mi_migrate.scan.python.targets import Matchers, Target
+
+if TYPE_CHECKING:
+    from mi_migrate.scan.candidate_types import Candidates
 
 CHECKS = ("call", "credential", "secret-argument", "text", "secret-literal")
 MAX_VALUE_DEPTH = 6  # how far a value is followed through names, concatenations and calls
@@ -89,18 +92,6 @@ def matchers_for(rules: Sequence[Rule]) -> Matchers:
     return matchers
 
 
-class Candidates(Protocol):
-    """What wanted_rules reads of mi_migrate.scan.candidates.Hits (which imports this module's gate_literals)."""
-
-    def __contains__(self, literal: bytes) -> bool: ...
-
-    def lower(self) -> bytes: ...
-
-    def signature(self, literals: frozenset[bytes]) -> tuple[frozenset[bytes], frozenset[str]] | None: ...
-
-    def positions(self, expressions: tuple[bytes, ...], data: bytes) -> list[tuple[int, int]] | None: ...
-
-
 def wanted_rules(lower: bytes | Candidates, matchers: Matchers) -> list[Rule]:
     """Rules the file could trigger: one of a rule's module roots together with the first name of a callable under
     it (`pyodbc` and `connect`, `azure` and `BlobServiceClient`), and one of its call tokens. A qualified name
@@ -109,12 +100,12 @@ def wanted_rules(lower: bytes | Candidates, matchers: Matchers) -> list[Rule]:
     `lower` is the file's lower-cased bytes or its candidates (whose database holds gate_literals())."""
     if b"import" not in lower:
         return []
-    ascii_only = (lower if isinstance(lower, bytes) else lower.lower()).isascii()
+    ascii_only = lower.isascii()
     signature = None if isinstance(lower, bytes) else lower.signature(matchers.gate_literals)
     key = (signature, ascii_only, id(matchers)) if signature is not None else None
-    kept = _WANTED.get(key) if key is not None else None
-    if kept is not None and kept[0] is matchers:
-        return kept[1]  # type: ignore[no-any-return]
+    kept = _WANTED.recall(key, matchers) if key is not None else None
+    if kept is not None:
+        return kept  # type: ignore[no-any-return]
     wanted = [
         rule
         for rule, roots, tokens in matchers.prefilter
@@ -122,11 +113,11 @@ def wanted_rules(lower: bytes | Candidates, matchers: Matchers) -> list[Rule]:
         and (not tokens or any(t in lower for t in tokens))
     ]
     if key is not None:
-        _WANTED.keep(key, (matchers, wanted), 1)
+        _WANTED.keep_for(key, matchers, wanted)
     return wanted
 
 
-# (candidate signature, ASCII or not, matchers) → (matchers, rules): files sharing a signature get one answer
+# (candidate signature, ASCII or not, id(matchers)) → rules: files sharing a signature get one answer
 _WANTED = Memory(4096)
 
 

@@ -14,7 +14,7 @@ import re
 import unicodedata
 from bisect import bisect_left
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from mi_migrate.scan.python.syntax import line_numbers
 from mi_migrate.scan.python.targets import Matchers
@@ -26,12 +26,8 @@ _BINDERS = (rb":=", rb"(?:^|[\n;:])[ \t]*global[ \t]+[A-Za-z_]")
 _GLOBAL_STATEMENT = re.compile(_BINDERS[1])
 
 
-if TYPE_CHECKING:  # (a Protocol class costs a pre-commit run its creation time)
-
-    class Positions(Protocol):
-        """The native engine's matches (mi_migrate.scan.candidates.Hits.positions)."""
-
-        def positions(self, expressions: tuple[bytes, ...], data: bytes) -> list[tuple[int, int]] | None: ...
+if TYPE_CHECKING:
+    from mi_migrate.scan.candidate_types import Candidates
 
 
 class _Name:
@@ -93,7 +89,7 @@ class Watch:
     def watched(self, name: str) -> bool:
         return name in self.words or (bool(self.suffixes) and name.endswith(self.suffixes))
 
-    def lines(self, text: str, native: Positions | None = None,
+    def lines(self, text: str, native: Candidates | None = None,
               mentioned: Callable[[bytes], bool] = lambda root: True) -> InterestingLines | None:
         """The watched lines of `text`, counting a name only when `mentioned(root)` holds for one of its roots;
         None when the module must be walked whole (a lone CR ends a line for the parser, not for the count)."""

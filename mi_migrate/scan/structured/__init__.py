@@ -13,13 +13,16 @@ import posixpath
 import re
 from collections.abc import Callable, Container, Sequence
 from dataclasses import replace
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from mi_migrate.core.finding import Finding, Note
 from mi_migrate.core.rules import Rule
 from mi_migrate.scan import engine
 from mi_migrate.scan.structured.scanner import ValueGate, scan_values, tag
 from mi_migrate.scan.structured.values import ParseFailure, Value
+
+if TYPE_CHECKING:
+    from mi_migrate.scan.candidate_types import Candidates
 
 XML_SUFFIXES = (".config", ".xml", ".resx", ".pubxml", ".props", ".targets", ".csproj")
 LOCK_FILES = ("-lock.json", ".lock.json", "npm-shrinkwrap.json", ".min.json")
@@ -65,18 +68,6 @@ def kind_of(rel_path: str) -> str | None:
 _HIDDEN_YAML = re.compile(rb"[:\-][ \t]++[|>][-+0-9]*+[ \t]*+(?:#[^\n]*)?\r?$|\\|=[^\s'\"]{16,}+[ \t]+#", re.M)
 # The same for the native engine (no possessive runs; whether it matches anywhere is all that is asked)
 HIDDEN_YAML_NATIVE = rb"[:\-][ \t]+[|>][-+0-9]*[ \t]*(?:#[^\n]*)?\r?$|\\|=[^\s'\"]{16,}[ \t]+#"
-
-
-class Candidates(Protocol):
-    """What wants() reads of mi_migrate.scan.candidates.Hits (which sits above this package)."""
-
-    def __contains__(self, literal: bytes) -> bool: ...
-
-    def any(self, literals: tuple[bytes, ...]) -> bool: ...
-
-    def lower(self) -> bytes: ...
-
-    def search(self, expression: bytes, data: bytes) -> bool | None: ...
 
 
 def wants(rel_path: str, lower: bytes | Candidates, rules: Sequence[Rule], known: Sequence[Finding] = ()) -> bool:

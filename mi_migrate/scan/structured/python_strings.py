@@ -12,10 +12,13 @@ import tokenize
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from mi_migrate.scan.python.syntax import first_line, line_numbers, parse_module
 from mi_migrate.scan.structured.values import Value
+
+if TYPE_CHECKING:
+    from mi_migrate.scan.candidate_types import Candidates
 
 # a literal's closing quote, then (across line breaks, comments and `+`) another literal's opening quote
 _CANDIDATE = (  # starts at the quote (a two-character class the regex engine can skip to), then checks behind it
@@ -28,16 +31,6 @@ CANDIDATE = re.compile(_CANDIDATE.encode())
 CANDIDATE_TEXT = re.compile(_CANDIDATE)
 # The same test for the native engine, which has no lookbehind: the character before the quote is matched instead
 CANDIDATE_NATIVE = _CANDIDATE.replace("""["'](?<=[^"'\\s\\\\]["'])""", """[^"'\\s\\\\]["']""").encode()
-
-
-class Candidates(Protocol):
-    """What might_have reads of mi_migrate.scan.candidates.Hits, whose database holds ANCHORS."""
-
-    def any(self, literals: tuple[bytes, ...]) -> bool: ...
-
-    def lower(self) -> bytes: ...
-
-    def search(self, expression: bytes, data: bytes) -> bool | None: ...
 
 
 def might_have(lower: bytes | Candidates) -> bool:

@@ -75,6 +75,7 @@ class ValueGate:
     def __init__(self, text: str, known: Iterable[Finding], index: LineIndex, rules: Sequence[Rule],
                  candidate_engine: str = "") -> None:
         self.text = text
+        self.context = CONTEXT
         self.rules = [rule for rule in rules if rule.patterns]
         self.engine = candidate_engine
         self.offsets = sorted(index.starts[f.span.line - 1] + f.span.column - 1 for f in known

@@ -23,7 +23,10 @@ _HEX_WIDTH = {"x": 2, "u": 4, "U": 8}
 
 
 class Gate(Protocol):
-    """Which values a scan can use (mi_migrate.scan.structured.scanner.ValueGate)."""
+    """Which values a scan can use (mi_migrate.scan.structured.scanner.ValueGate); `context`: the characters of
+    raw text a scan reads on each side of a value."""
+
+    context: int
 
     def raw(self, start: int, end: int) -> bool: ...
 
@@ -90,9 +93,7 @@ def walk(text: str, root: yaml.Node, keep: Gate | None = None) -> Iterator[Value
 
 def scalar_values(text: str, node: yaml.ScalarNode, path: _Path, keep: Gate | None = None) -> Iterator[Value]:
     start, end = node.start_mark.index, node.end_mark.index
-    value: str = node.value
-    if len(value) < 8:
-        return
+    value: str = node.value  # (walk passes on strings shorter than 8 characters: no credential is)
     style = node.style or ""
     raw = text[start:end]
     p = _body_start(raw, style)
@@ -100,8 +101,8 @@ def scalar_values(text: str, node: yaml.ScalarNode, path: _Path, keep: Gate | No
         if _verbatim(raw, p, value, style) and "\n" not in raw.rstrip("\n"):
             if not keep.raw(start + p, start + p + len(value)):
                 return  # the raw text itself, not wanted: no offsets, no key path
-        elif not keep.holds_known(start, end) and not keep.windows_reveal(_windows(text, raw, start, end, value,
-                                                                                 style)):
+        elif not keep.holds_known(start, end) and not keep.windows_reveal(
+                _windows(text, raw, start, end, value, style, keep.context)):
             return  # decoded, but no finding to name in it and no rule could match in what a scan would read
     offsets = align(raw, start, value, style)
     key_path = _joined(path)
@@ -119,12 +120,11 @@ def scalar_values(text: str, node: yaml.ScalarNode, path: _Path, keep: Gate | No
                     fields={"folding": "line breaks removed"})
 
 
-def _windows(text: str, raw: str, start: int, end: int, value: str, style: str) -> list[str]:
+def _windows(text: str, raw: str, start: int, end: int, value: str, style: str, context: int) -> list[str]:
     """Texts holding every window scanner.scan_value could read for this scalar, whatever align() makes of it:
     raw text before the first decoded character (found by aligning that character alone) then the value; the raw
     text before the scalar then the value (align fails: the whole scalar is the span); the raw text after any end
     it could have; the wrapped value (breaks removed) after either start."""
-    context = 200  # scanner.CONTEXT (imported from there, this module would import the scanner)
     before_scalar = text[max(0, start - context) : start]
     first = align(raw, start, value[:1], style)
     before_first = text[max(0, first[0] - context) : first[0]] if first else before_scalar
