@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 
 from mi_migrate.scan.files import scan_bytes
 from mi_migrate.scan.model import ScanSettings
@@ -499,9 +500,10 @@ def test_yaml_recording_whose_decoding_holds_no_rule_is_not_parsed(monkeypatch: 
             "      Authorization: [Sanitized]\n      Ocp-Apim-Subscription-Key: [REDACTED]\n    method: GET\n"
             "    uri: https://management.azure.com/x?api-version=2021-04-01\n"
             f"  response:\n    body:\n      string: {body}\n    status: {{code: 200, message: OK}}\n")
-    composed: list[str] = []
-    real = yaml.compose_all
-    monkeypatch.setattr(yaml, "compose_all", lambda source, **kw: composed.append(source) or real(source, **kw))
+    composed: list[str] = []  # parsed by either reader: the events (yaml_files.walk_events) or compose
+    for name in ("compose_all", "parse"):
+        real = getattr(yaml, name)
+        monkeypatch.setattr(yaml, name, lambda source, real=real, **kw: composed.append(source) or real(source, **kw))
     assert scan("tests/recordings/test_x.yaml", text) == ([], [])
     assert composed == []
     from mi_migrate.scan import candidates
@@ -509,3 +511,81 @@ def test_yaml_recording_whose_decoding_holds_no_rule_is_not_parsed(monkeypatch: 
     monkeypatch.setattr(candidates, "yaml_decoding_reveals", lambda *args, **kwargs: True)
     assert scan("tests/recordings/test_x.yaml", text) == ([], [])
     assert composed == [text]  # without the check it is parsed (the escapes and a keyword rule call for it)
+
+
+class _SomeValues:
+    """A gate turning values down by position (stable across readers), so both branches of each test run."""
+
+    context = 200
+
+    def __init__(self, salt: int) -> None:
+        self.salt = salt
+
+    def raw(self, start: int, end: int) -> bool:
+        return (start * 7 + end + self.salt) % 3 == 0
+
+    def holds_known(self, start: int, end: int) -> bool:
+        return (start + self.salt) % 4 == 0
+
+    def windows_reveal(self, windows) -> bool:
+        return sum(map(len, windows)) % 2 == self.salt % 2
+
+
+def _random_yaml_documents() -> list[str]:
+    import random
+
+    rng = random.Random(20261206)
+    pieces = ["plain", "with space", "it's", 'say "hi"', "back\\slash", "tab\there", "naïve ünïcode", "12345678",
+              "2001-12-14", "true", "~", "0x1F2E3D4C", "1.5e+10", KEY, CONN, "line one\nline two", "a: b", "- x",
+              "#hash", "  lead", "trail  ", "{brace}", "[list]", "&amp", "*star", "!bang", "%pct", "@at", "`tick`"]
+
+    def value(depth: int) -> object:
+        roll = rng.random()
+        if depth > 3 or roll < 0.5:
+            text = " ".join(rng.choice(pieces) for _ in range(rng.randint(1, 6)))
+            return rng.choice([text, text * rng.randint(1, 4), rng.randint(0, 10**9), None, True, 1.25])
+        if roll < 0.75:
+            return [value(depth + 1) for _ in range(rng.randint(0, 4))]
+        return {rng.choice(pieces + [str(i) for i in range(5)]): value(depth + 1) for _ in range(rng.randint(0, 5))}
+
+    documents = []
+    for n in range(120):
+        data = {f"k{i}": value(0) for i in range(rng.randint(1, 5))}
+        documents.append(yaml.safe_dump(data, default_flow_style=rng.choice([False, None, True]),
+                                        width=rng.choice([20, 40, 80, 1000]), allow_unicode=bool(n % 2),
+                                        default_style=rng.choice([None, None, "'", '"', "|", ">"])))
+    return documents
+
+
+HANDWRITTEN_YAML = [
+    "a: 1\nb: 'hello world x'\nc: |\n  block text here\n  more\nd: [x, \"yy yy yy yy\"]\n"
+    "? [k, l]\n: value-of-complex\n",
+    "e: !!binary aGVsbG8gd29ybGQ=\nf: ! 12345678\ng: ! '12345678'\nh: !!str 12345678\n"
+    "i: 2001-12-14t21:59:43.10-05:00\n",
+    "---\nfirst: document-one-value\n---\n- second document item\n- {inner: flow mapping value}\n...\n",
+    "plain: folded\n  over two lines of text\nquoted: \"escaped \\x41 and \\\n  continued line\"\nsq: 'it''s quoted'\n",
+    "top:\n  ? complex\n    key spanning\n  : the value after it\n  nested: {a: [b, {c: deep flow value}]}\n",
+    "scalar document that is long enough\n",
+    "",
+]
+
+
+@pytest.mark.parametrize("salt", [0, 1, 2, 3])
+def test_yaml_event_walk_gives_the_composed_walk(salt: int) -> None:
+    """yaml_files.walk_events (the parser's events) gives the values, key paths, offsets and order of walk()
+    over composed nodes, whatever the gate keeps, on hand-written and generated documents in every style; texts
+    it hands to compose (anchors, aliases, a Secret, deep nesting, errors) are named, and compose reads them."""
+    from mi_migrate.scan.structured import yaml_files
+
+    gate = _SomeValues(salt)
+    compared = 0
+    for text in HANDWRITTEN_YAML + _random_yaml_documents():
+        expected = [v for document in yaml.compose_all(text, Loader=yaml_files.Loader) if document is not None
+                    for v in yaml_files.walk(text, document, gate)]
+        walked = yaml_files.walk_events(text, gate)
+        assert walked == expected, text
+        compared += len(expected)
+    assert compared > 200
+    for handed in ("a: &x anchored-value\nb: *x\n", "kind: Secret\ndata:\n  k: aGVsbG8gd29ybGQ=\n",
+                   "[" * 80 + "]" * 80, "a: [unclosed\n", "a: 'x'\n  b: c\n"):
+        assert yaml_files.walk_events(handed, gate) is None, handed

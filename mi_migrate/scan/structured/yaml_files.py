@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Protocol
@@ -38,6 +39,10 @@ class Gate(Protocol):
 def extract(text: str, keep: Gate | None = None) -> list[Value]:
     """Every string value (Secret data decoded). `keep`: which values a scan can use; the others are not built
     (key path, character offsets), which is most of the work on a large recording."""
+    if keep is not None:
+        walked = walk_events(text, keep)
+        if walked is not None:
+            return walked
     try:
         documents = list(yaml.compose_all(text, Loader=Loader))
     except yaml.YAMLError as exc:
@@ -89,6 +94,87 @@ def walk(text: str, root: yaml.Node, keep: Gate | None = None) -> Iterator[Value
                 stack.append((child, (path, str(name))))
         elif isinstance(node, yaml.SequenceNode):
             stack.extend((child, (path, i)) for i, child in reversed(list(enumerate(node.value))))
+
+
+# Deeper than this, compose decides (its recursion may fail where the event parser does not).
+MAX_EVENT_DEPTH = 64
+
+
+@functools.cache
+def _resolver() -> yaml.BaseResolver:
+    return Loader("")  # type: ignore[no-any-return]
+
+
+def walk_events(text: str, keep: Gate) -> list[Value] | None:
+    """walk() over the parser's events instead of composed nodes: the same values in the same order, without
+    building a node for every scalar or resolving the tag of every short one. None (compose then decides, and
+    reports any error exactly as before) when the text does not parse, or holds an anchor, an alias, deep
+    nesting or a Kubernetes Secret: those are composed."""
+    try:
+        events = list(yaml.parse(text, Loader=Loader))
+    except (yaml.YAMLError, RecursionError, ValueError):
+        return None
+    resolve = _resolver().resolve
+    values: list[Value] = []
+    # per open collection: [its path, a mapping?, the current key (mapping) or next index (sequence), expecting a
+    # key?]; a complex key (a mapping or sequence) is named "?" and its events skipped, as walk() never enters it
+    frames: list[list] = []
+    skip = 0
+    for event in events:
+        kind = event.__class__
+        if kind is yaml.AliasEvent or getattr(event, "anchor", None) is not None:
+            return None
+        if skip:
+            if kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                skip += 1
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                skip -= 1
+            continue
+        if kind is yaml.ScalarEvent or kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+            path: _Path = None
+            if frames:
+                top = frames[-1]
+                if top[1]:
+                    if top[3]:  # this node is a key
+                        top[3] = False
+                        if kind is yaml.ScalarEvent:
+                            top[2] = event.value
+                        else:
+                            top[2], skip = "?", 1
+                        continue
+                    top[3] = True
+                    path = (top[0], str(top[2]))
+                else:
+                    path = (top[0], top[2])
+                    top[2] += 1
+            if kind is not yaml.ScalarEvent:
+                frames.append([path, kind is yaml.MappingStartEvent, 0, True])
+                if len(frames) > MAX_EVENT_DEPTH:
+                    return None
+                continue
+            value = event.value
+            if len(frames) == 1 and value == "Secret" and frames[0][1] and frames[0][2] == "kind":
+                return None  # a Kubernetes Secret (_is_secret): its data is decoded from the composed document
+            if len(value) < 8:
+                continue
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = resolve(yaml.ScalarNode, value, event.implicit)
+            if not tag.endswith(":str"):
+                continue
+            start, end = event.start_mark.index, event.end_mark.index
+            p = 1 if event.style in ("'", '"') else 0
+            if (event.start_mark.line == event.end_mark.line and p + len(value) <= end - start
+                    and text.startswith(value, start + p) and event.style in ("", "'", '"')
+                    and (event.style != '"' or "\\" not in value) and (event.style != "'" or "'" not in value)
+                    and not keep.raw(start + p, start + p + len(value))):
+                continue  # scalar_values' first test, without its slices: the raw text itself, not wanted
+            values.extend(scalar_values(text, event, path, keep))  # type: ignore[arg-type]
+        elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+            frames.pop()
+        elif kind is yaml.DocumentStartEvent:
+            frames = []
+    return values
 
 
 def scalar_values(text: str, node: yaml.ScalarNode, path: _Path, keep: Gate | None = None) -> Iterator[Value]:
