@@ -13,7 +13,7 @@ import pytest
 
 from mi_migrate.core.finding import Finding, Kind
 from mi_migrate.core.rules import load_rules
-from mi_migrate.scan import third_party
+from mi_migrate.scan import plugin_lines, third_party
 from mi_migrate.scan.files import scan_bytes
 from mi_migrate.scan.model import ScanSettings
 from mi_migrate.testing import fakes
@@ -300,18 +300,46 @@ def test_entropy_shortcut_reports_what_the_plugin_reports(plugin_name: str) -> N
 
 
 def test_entropy_plugins_get_only_lines_with_their_run_and_a_secret_word() -> None:
-    """_candidate_starts intersects the run lines with the literal lines (what _scan_line would test next);
+    """candidate_starts intersects the run lines with the literal lines (what _scan_line would test next);
     when lower-casing changes the text's length the intersection is not trusted and every run line is kept."""
     pre = third_party.PREFILTERS["Base64HighEntropyString"]
     run = fakes.fake_alnum(40, random.Random(8))
     lines = [f'value = "{run}"\n', "token = 'short'\n", f'api_token = "{run}"\n']
     text = "".join(lines)
-    starts = third_party._candidate_starts(text, text.lower(), text.encode("ascii", "replace"), pre, True)
+    starts = plugin_lines.candidate_starts(text, text.lower(), text.encode("ascii", "replace"), pre, True)
     assert starts == {len(lines[0]) + len(lines[1])}
     odd = "\u0130 " + text  # İ lower-cases to two characters
     lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in odd)
-    starts = third_party._candidate_starts(odd, lowered, odd.encode("ascii", "replace"), pre, False)
+    starts = plugin_lines.candidate_starts(odd, lowered, odd.encode("ascii", "replace"), pre, False)
     assert starts == {0, 2 + len(lines[0]) + len(lines[1])}
+
+
+def test_native_candidate_lines_are_the_lines_str_find_gives() -> None:
+    """With the native engine, every plugin's candidate lines (literals, runs, both) come from expressions ending
+    at each line's end: the same lines as str.find over the lower-cased text and a translated run search, on
+    lines mixing secret words in any case, runs of each class, non-ASCII text and CRLF endings."""
+    from mi_migrate.scan import candidates
+
+    if "hyperscan" not in candidates.available():
+        pytest.skip("the native engine is not installed")
+    rng = random.Random(12)
+    pieces = ["KEY", "token", "Pass", "://", "eyJ", "AKIA", "sk_live_", "xoxb-", "-----BEGIN", "ghp_", "é", "ключ",
+              " ", "\r\n", "\n", "'", '"', "=", fakes.fake_alnum(30, rng), "0123456789abcdef" * 2, "+/=_-" * 5]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 40))) for _ in range(300)]
+    compared = 0
+    for text in texts:
+        lowered, ascii_text = text.lower(), text.encode("ascii", "replace")
+        assert len(lowered) == len(text) and "\u212a" not in text
+        hits = candidates.find(text.encode(), "hyperscan")
+        memo: plugin_lines.LineMemo = {}
+        for name, pre in sorted(third_party.PREFILTERS.items()):
+            if not (pre.literals or pre.run):
+                continue
+            expected = plugin_lines.candidate_starts(text, lowered, ascii_text, pre, True)
+            native = plugin_lines.candidate_starts(text, lowered, ascii_text, pre, True, memo, hits.positions, True)
+            assert native == expected, (name, text)
+            compared += len(expected)
+    assert compared > 300
 
 
 def test_remembered_lines_keep_the_file_type_and_the_line_number() -> None:
@@ -413,10 +441,10 @@ def test_keyword_candidate_lines_are_the_lines_its_denylist_gate_passes() -> Non
                 if detector.line_gate.search(line.lower())}
     assert 0 < len(expected) < len(lines)
     ascii_text = text.encode("ascii", "replace")
-    found = third_party._gated_starts(text, text.lower(), ascii_text, detector.pre, detector.line_gate, None)
+    found = plugin_lines.gated_starts(text, text.lower(), ascii_text, detector.pre, detector.line_gate, None)
     assert found == expected
     if "hyperscan" in candidates.available():
         native = candidates.find(text.encode(), "hyperscan")
-        assert third_party._gated_starts(text, text.lower(), ascii_text, detector.pre, detector.line_gate,
+        assert plugin_lines.gated_starts(text, text.lower(), ascii_text, detector.pre, detector.line_gate,
                                          native.positions) == expected
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from mi_migrate.core.finding import Finding, Kind, Span
 from mi_migrate.core.redact import redact, secret_hash
 from mi_migrate.core.rules import Rule, load_rules
+from mi_migrate.scan import plugin_lines
 from mi_migrate.scan.deferred_requests import import_detect_secrets
 from mi_migrate.scan.memory import Memory
 from mi_migrate.scan.plugin_prefilters import (
@@ -143,12 +144,6 @@ def file_literals(pre: Prefilter) -> tuple[bytes, ...]:
     return tuple(lit.lower().encode() for lit in pre.literals)
 
 
-@functools.cache
-def _run_table(cls: str) -> bytes:
-    """bytes.translate table: the class's characters become 1, everything else 0."""
-    return bytes(1 if chr(i) in RUN_CLASSES[cls] else 0 for i in range(256))
-
-
 def is_config_file(rel_path: str) -> bool:
     """Files whose `key = value` lines detect-secrets' transformers would treat as quoted strings."""
     base = os.path.basename(rel_path).lower()
@@ -158,53 +153,6 @@ def is_config_file(rel_path: str) -> bool:
 def _skip_file(rel_path: str) -> bool:
     """detect-secrets' is_lock_file or is_swagger_file (`.*swagger.*`), without importing it."""
     return os.path.basename(rel_path) in LOCK_FILE_NAMES or "swagger" in rel_path
-
-
-def _candidate_starts(text: str, lowered: str, ascii_text: bytes, pre: Prefilter, exact_lower: bool,
-                      literal_lines: dict[tuple[str, bool], dict[int, int]] | None = None) -> set[int]:
-    """Offsets of the starts of lines where the prefilter's run or literals occur; with both (the entropy
-    plugins), lines holding the run and one of the literals, when `lowered` is exactly text.lower() (then a line
-    has a literal here iff _scan_line's own test finds it). `literal_lines`: the lines of each literal tuple
-    found so far in this text (the entropy plugins share theirs)."""
-    haystack = text if pre.case_sensitive else lowered
-
-    def lines() -> dict[int, int]:
-        key = (pre.literals, pre.case_sensitive)
-        if literal_lines is None:
-            return _literal_lines(haystack, pre.literals)
-        if key not in literal_lines:
-            literal_lines[key] = _literal_lines(haystack, pre.literals)
-        return literal_lines[key]
-
-    if not pre.run:
-        return set(lines())
-    cls, n = pre.run
-    mapped, needle = ascii_text.translate(_run_table(cls)), b"\1" * n
-    pos = mapped.find(needle)
-    if pos == -1:
-        return set()
-    if pre.literals and exact_lower:  # runs are common (ids, hashes), secret words rarer: words first
-        return {start for start, end in lines().items() if mapped.find(needle, start, end) != -1}
-    starts: set[int] = set()
-    while pos != -1:  # a run never crosses a line break (no class holds one)
-        starts.add(text.rfind("\n", 0, pos) + 1)
-        end = text.find("\n", pos)
-        pos = -1 if end == -1 else mapped.find(needle, end + 1)
-    return starts
-
-
-def _literal_lines(haystack: str, literals: Iterable[str]) -> dict[int, int]:
-    """Start → end (the line break's offset, or the text's end) of every line holding one of `literals`."""
-    found: dict[int, int] = {}
-    for literal in literals:
-        pos = haystack.find(literal)
-        while pos != -1:
-            start = haystack.rfind("\n", 0, pos) + 1
-            end = haystack.find("\n", pos)
-            end = len(haystack) if end == -1 else end
-            found[start] = end
-            pos = haystack.find(literal, end + 1)
-    return found
 
 
 def scan(rel_path: str, text: str, lower: bytes, rules: Sequence[Rule] | None = None,
@@ -224,16 +172,17 @@ def scan(rel_path: str, text: str, lower: bytes, rules: Sequence[Rule] | None = 
     gate_ready = exact_lower and "\u212a" not in text
     config = is_config_file(rel_path)
     starts: dict[str, set[int]] = {}
-    literal_lines: dict[tuple[str, bool], dict[int, int]] = {}
+    line_memo: plugin_lines.LineMemo = {}
 
     def candidate_starts(name: str, gate: re.Pattern[str] | None = None) -> set[int]:
         """A plugin's candidate lines (its detector's prefilter is PREFILTERS[name], see _detectors); given the
         detector's line gate, only those where it matches (each line is tested with it anyway)."""
         if name not in starts:
             pre = PREFILTERS.get(name, Prefilter())
-            starts[name] = (_gated_starts(text, lowered, ascii_text, pre, gate, positions)
+            starts[name] = (plugin_lines.gated_starts(text, lowered, ascii_text, pre, gate, positions)
                             if gate is not None and gate_ready
-                            else _candidate_starts(text, lowered, ascii_text, pre, exact_lower, literal_lines))
+                            else plugin_lines.candidate_starts(text, lowered, ascii_text, pre, exact_lower,
+                                                               line_memo, positions, gate_ready))
         return starts[name]
 
     if isinstance(present, (set, frozenset)) and present <= ENTROPY_PLUGINS and not any(
@@ -260,17 +209,6 @@ def scan(rel_path: str, text: str, lower: bytes, rules: Sequence[Rule] | None = 
     return findings
 
 
-def _gated_starts(text: str, lowered: str, ascii_text: bytes, pre: Prefilter, gate: re.Pattern[str],
-                  positions: Positions | None) -> set[int]:
-    """Starts of the lines of `text` where `gate` (a detector's line test on the lower-cased line) matches: by
-    the native engine with the prefilter's `line_words` (the same words, every non-ASCII character a "?"), else
-    a search of the lines holding one of its literals. `lowered` is exactly text.lower()."""
-    found = positions((pre.line_words,), ascii_text) if positions and pre.line_words else None
-    if found is not None:
-        return {text.rfind("\n", 0, end - 1) + 1 for _, end in found}
-    return {start for start, end in _literal_lines(lowered, pre.literals).items() if gate.search(lowered, start, end)}
-
-
 def _entropy_could_report(text: str, name: str, starts: set[int], config: bool) -> bool:
     """Whether entropy plugin `name` could report anything on its candidate lines, without the plugin: the line
     checks every plugin gets (_line_checks_pass), then its own quoted-value regex and the distinct-character
@@ -294,7 +232,7 @@ def _line_checks_pass(name: str, pre: Prefilter, line: str, lowered: str, config
     """The tests of one (rstripped) candidate line that need no plugin instance."""
     if pre.also and pre.also not in lowered:
         return False
-    # a detector with literals and no run is only given lines holding one of them (_candidate_starts)
+    # a detector with literals and no run is only given lines holding one of them (plugin_lines.candidate_starts)
     if pre.run and pre.literals and not any(lit in (line if pre.case_sensitive else lowered) for lit in pre.literals):
         return False
     if name in GENERIC_PLUGINS and len(line) > MAX_GENERIC_LINE:
