@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 import string
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -445,6 +446,52 @@ def test_keyword_candidate_lines_are_the_lines_its_denylist_gate_passes() -> Non
     assert found == expected
     if "hyperscan" in candidates.available():
         native = candidates.find(text.encode(), "hyperscan")
-        assert plugin_lines.gated_starts(text, text.lower(), ascii_text, detector.pre, detector.line_gate,
-                                         native.positions) == expected
+        assert plugin_lines.gated_starts(text, text.lower(), ascii_text, replace(detector.pre, line_shape=None),
+                                         detector.line_gate, native.positions) == expected
+
+
+@pytest.mark.parametrize("filename", ["x.py", "x.yaml", "x.go", "x.cpp", "x.cs", "x.txt"])
+def test_keyword_shape_lines_hold_every_line_the_plugin_reports(filename: str) -> None:
+    """With the native engine, KeywordDetector's candidate lines are those its shape (an assignment, comparison,
+    call or `;`-terminated quote after a DENYLIST word; plugin_prefilters.line_shape) matches: every line where
+    the plugin's own analyze_line reports something for the file type is among them, and none without a word."""
+    from mi_migrate.scan import candidates
+
+    if "hyperscan" not in candidates.available():
+        pytest.skip("the native engine is not installed")
+    detector = next(det for det in third_party._detectors() if det.name == "KeywordDetector")
+    assert detector.line_gate is not None and detector.pre.line_shape is not None
+    pieces = ["API_KEY", "db_pass", "Contraseña", "password", "Secret", "pwd", "private_key", "hunter", "clé",
+              " ", "\t", "\u00a0", "\u2003", "=", "==", "!=", "===", ":=", "=>", ":", "(", ".assign(", "[2]", "@",
+              "'", '"', "`", ";", ",", "]", "s3cr3t-Value", "ключ", "x"]
+    rng = random.Random(21)
+
+    spaces, operators = [" ", "\t", "\u00a0", "\u2003", ""], ["=", "==", "!=", "===", ":=", "=>", ":", "(", ".assign(",
+                                                                 "[2] =", "@="]
+    values = ["s3cr3t-Value", "ключ", "x", "a b", "hunter2"]
+
+    def shaped_line() -> str:  # a keyword, maybe a closing quote or bracket, an operator, a quoted value
+        quote = rng.choice(["'", '"', "`", ""])
+        keyword = rng.choice(pieces[:9])
+        if rng.random() < 0.2:  # a quoted value compared with a keyword
+            return "".join([quote or '"', rng.choice(values), quote or '"', rng.choice(spaces),
+                            rng.choice(["==", "!=", "==="]), rng.choice(spaces), rng.choice(["my_", ""]), keyword])
+        return "".join([keyword, rng.choice(["", "]", "'", '"', "_x"]), rng.choice(spaces), rng.choice(operators),
+                        rng.choice(spaces), quote, rng.choice(values), quote, rng.choice(["", ";", ")"])])
+
+    lines = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 4))) + shaped_line() * rng.randint(0, 1)
+             + "".join(rng.choice(pieces) for _ in range(rng.randint(0, 4))) for _ in range(4000)]
+    text = "\n".join(lines) + "\n"
+    assert not any(char in text for char in ("\u017f", "\u0131", "\u212a"))
+    lowered, ascii_text = text.lower(), text.encode("ascii", "replace")
+    native = candidates.find(text.encode(), "hyperscan")
+    shaped = plugin_lines.gated_starts(text, lowered, ascii_text, detector.pre, detector.line_gate,
+                                       native.positions)
+    words = plugin_lines.gated_starts(text, lowered, ascii_text, detector.pre, detector.line_gate, None)
+    starts = [sum(len(line) + 1 for line in lines[:i]) for i in range(len(lines))]
+    reported = {start for start, line in zip(starts, lines, strict=True)
+                if detector.line_gate.search(line.lower())
+                and detector.plugin.analyze_line(filename=filename, line=line)}
+    assert len(reported) > 30
+    assert reported <= shaped < words  # every reported line kept; fewer lines than the words alone give
 

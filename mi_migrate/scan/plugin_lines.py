@@ -117,11 +117,21 @@ def literal_lines(haystack: str, literals: Iterable[str]) -> dict[int, int]:
     return found
 
 
+# Non-ASCII letters a case-insensitive `str` regex matches to ASCII ones (LONG S, DOTLESS I; KELVIN SIGN and
+# DOTTED CAPITAL I never get here): the plugin's own regexes could match a keyword spelled with them.
+_FOLDS_TO_ASCII = ("\u017f", "\u0131")
+
+
 def gated_starts(text: str, lowered: str, ascii_text: bytes, pre: Prefilter, gate: re.Pattern[str],
                  positions: Positions | None) -> set[int]:
     """Starts of the lines of `text` where `gate` (a detector's line test on the lower-cased line) matches: by
     the native engine with the prefilter's `line_words` (the same words, every non-ASCII character a "?"), else
-    a search of the lines holding one of its literals. `lowered` is exactly text.lower()."""
+    a search of the lines holding one of its literals. `lowered` is exactly text.lower(). With a `line_shape`,
+    the native engine gives only the lines it matches: a subset where the plugin's regexes can match at all."""
+    if positions and pre.line_shape and not any(char in text for char in _FOLDS_TO_ASCII):
+        found = positions((pre.line_shape,), ascii_text)
+        if found is not None:
+            return {text.rfind("\n", 0, end - 1) + 1 for _, end in found}
     found = positions((pre.line_words,), ascii_text) if positions and pre.line_words else None
     if found is not None:
         return {text.rfind("\n", 0, end - 1) + 1 for _, end in found}

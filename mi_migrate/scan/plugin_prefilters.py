@@ -31,6 +31,9 @@ class Prefilter:
     # Words the plugin's own line test requires (KeywordDetector's DENYLIST), as a bytes regex on the text with
     # each non-ASCII character as one "?": candidate lines are those where it matches, found in one pass.
     line_words: bytes | None = None
+    # The anchor on that text, when it never reaches across a line break: lines where it matches (a narrower
+    # set than line_words gives) are the candidates, where no character folds to an ASCII letter (see gated_starts)
+    line_shape: bytes | None = None
 
 
 SECRET_WORDS = ("key", "pass", "pwd", "secret", "token", "auth", "credential", "private", "signature")
@@ -53,6 +56,22 @@ def _secret_word_line(value: bytes) -> bytes:
     words = rb"(?:" + b"|".join(w.encode() for w in SECRET_WORDS) + rb")"
     words = rb"(?i:" + words + rb")"
     return words + rb"[^\n]*(?:" + value + rb")|(?:" + value + rb")[^\n]*" + words
+
+
+def _on_ascii_text(expression: bytes) -> bytes:
+    """`expression` (built from the pieces above) for text with each non-ASCII character as one "?": the classes
+    that take every byte >= 0x80 take "?" instead, and the ñ of contraseña is a "?"."""
+    return expression.replace(rb"\x80-\xff", b"?").replace(rb"\xc3[\xb1\x91]", rb"\?")
+
+
+# KeywordDetector: a DENYLIST word then an assignment or comparison, a call on a string (`password("…")`), or a
+# quoted value ending in `;` later on the line; or a quoted value compared with one: the shapes of the plugin's
+# regexes (keyword.py). No part reaches across a line break.
+_KEYWORD_SHAPE = (
+    rb"(?i:" + _DENY + _W + rb"*(?:[\]'\"]{0,2}" + _WS
+    + rb"[:=!\[]|(?:[^\n]assign)?\(\"|[^\n]*['\"`][^\n]*['\"`];)|['\"`]" + _WS + rb"[!=]{2,3}" + _WS
+    + _W + rb"*" + _DENY + rb")"
+)
 
 
 def _quoted_run(chars: bytes, n: int) -> bytes:
@@ -102,14 +121,10 @@ PREFILTERS: dict[str, Prefilter] = {
     "JwtTokenDetector": Prefilter(("eyj",)),
     "KeywordDetector": Prefilter(
         ("key", "pass", "pwd", "secret", "contrase"),  # every DENYLIST word holds one
-        # a DENYLIST word then an assignment or comparison, a call on a string (`password("…")`), or a quoted
-        # value ending in `;` later on the line; or a quoted value compared with one: the shapes of the plugin's
-        # regexes (keyword.py)
-        anchor=rb"(?i:" + _DENY + _W + rb"*(?:[\]'\"]{0,2}" + _WS
-        + rb"[:=!\[]|(?:[^\n]assign)?\(\"|[^\n]*['\"`][^\n]*['\"`];)|['\"`]" + _WS + rb"[!=]{2,3}" + _WS
-        + _W + rb"*" + _DENY + rb")",
+        anchor=_KEYWORD_SHAPE,
         # on text encoded with "?" for every non-ASCII character (its ñ is a "?")
-        line_words=rb"(?i:" + _DENY.replace(rb"\xc3[\xb1\x91]", rb"\?") + rb")"),
+        line_words=rb"(?i:" + _on_ascii_text(_DENY) + rb")",
+        line_shape=_on_ascii_text(_KEYWORD_SHAPE)),
     "MailchimpDetector": Prefilter(("-us",), anchor=rb"[0-9a-z]{32}-us[0-9]"),
     "NpmDetector": Prefilter(("_authtoken",)),
     "OpenAIDetector": Prefilter(("t3blbkfj",)),
