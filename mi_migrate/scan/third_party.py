@@ -18,6 +18,7 @@ import functools
 import math
 import os
 import re
+from collections import Counter
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -337,18 +338,44 @@ def _high_entropy(plugin: Any, line: str) -> list[_Candidate]:
     limit = plugin.entropy_limit
     for secret in plugin.analyze_string(line):
         if (secret not in found and math.log2(len(set(secret))) > limit - 1e-9
-                and plugin.calculate_shannon_entropy(secret) > limit):
+                and _shannon_entropy(plugin, secret) > limit):
             found[secret] = _Candidate(secret)
     return list(found.values())
 
 
+def _shannon_entropy(plugin: Any, data: str) -> float:
+    """The plugin's calculate_shannon_entropy, term for term in its order (its charset's), for the characters the
+    value holds, instead of one count over the value per charset character; a subclass's own (the hex plugin
+    lowers all-digit values) is called as it is."""
+    from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
+
+    if type(plugin).calculate_shannon_entropy is not HighEntropyStringsPlugin.calculate_shannon_entropy or not data:
+        return float(plugin.calculate_shannon_entropy(data))
+    order = _charset_order(plugin.charset)
+    counts = Counter(data)
+    if order is None or not all(char in order for char in counts):
+        return float(plugin.calculate_shannon_entropy(data))
+    entropy, length = 0.0, len(data)
+    for char in sorted(counts, key=order.__getitem__):
+        p_x = float(counts[char]) / length
+        entropy += - p_x * math.log(p_x, 2)
+    return entropy
+
+
+@functools.cache
+def _charset_order(charset: str) -> dict[str, int] | None:
+    """Each character's place in the charset; None when one appears twice (its term would count twice)."""
+    order = {char: i for i, char in enumerate(charset)}
+    return order if len(order) == len(charset) else None
+
+
 _LONG_RUN = re.compile(r"[a-z0-9+/=]{16,}")
-_SRI = re.compile(r"integrity|\bsha(?:256|384|512)-")
+_SRI = re.compile(r"\bsha(?:256|384|512)-")  # or "integrity"
 
 
 def _keyword_adjacent(lowered: str) -> bool:
     """A secret word outside the long runs themselves (base64 spells "key" by chance), and no SRI hash."""
-    if _SRI.search(lowered):
+    if "integrity" in lowered or ("sha" in lowered and _SRI.search(lowered)):
         return False
     words = _LONG_RUN.sub(" ", lowered)
     return any(word in words for word in SECRET_WORDS)
