@@ -586,6 +586,7 @@ def test_yaml_event_walk_gives_the_composed_walk(salt: int) -> None:
         assert walked == expected, text
         compared += len(expected)
     assert compared > 200
-    for handed in ("a: &x anchored-value\nb: *x\n", "kind: Secret\ndata:\n  k: aGVsbG8gd29ybGQ=\n",
+    for handed in ("a: &x anchored-value\nb: *x\n", "? {a: &y 1}\n: value-long-enough\n",
+                   "kind: Secret\ndata:\n  k: aGVsbG8gd29ybGQ=\n",
                    "[" * 80 + "]" * 80, "a: [unclosed\n", "a: 'x'\n  b: c\n"):
         assert yaml_files.walk_events(handed, gate) is None, handed

@@ -373,6 +373,7 @@ _LONG_RUN = re.compile(r"[a-z0-9+/=]{16,}")
 _SRI = re.compile(r"\bsha(?:256|384|512)-")  # or "integrity"
 
 
+@functools.lru_cache(maxsize=16)  # both entropy plugins ask it of the same line
 def _keyword_adjacent(lowered: str) -> bool:
     """A secret word outside the long runs themselves (base64 spells "key" by chance), and no SRI hash."""
     if "integrity" in lowered or ("sha" in lowered and _SRI.search(lowered)):

@@ -122,7 +122,8 @@ def walk_events(text: str, keep: Gate) -> list[Value] | None:
     skip = 0
     for event in events:
         kind = event.__class__
-        if kind is yaml.AliasEvent or getattr(event, "anchor", None) is not None:
+        node = kind is yaml.ScalarEvent or kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent
+        if kind is yaml.AliasEvent or (node and event.anchor is not None):
             return None
         if skip:
             if kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
@@ -130,7 +131,7 @@ def walk_events(text: str, keep: Gate) -> list[Value] | None:
             elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
                 skip -= 1
             continue
-        if kind is yaml.ScalarEvent or kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+        if node:
             path: _Path = None
             if frames:
                 top = frames[-1]
