@@ -74,3 +74,33 @@ def test_jobs_default_is_one_per_usable_cpu(tree: Path, monkeypatch: pytest.Monk
 def test_jobs_must_not_be_negative() -> None:
     result = CliRunner().invoke(main, ["scan", "--jobs", "-1", "."])
     assert result.exit_code == 2 and "--jobs" in result.output
+
+
+def test_a_scan_restores_the_programs_collector_settings(tmp_path) -> None:
+    """Scanning raises the collector's thresholds and freezes the objects alive before it (scan/collector.py),
+    and gives a program calling the library its own settings back afterwards, also when the scan fails."""
+    import gc
+
+    from mi_migrate.scan import collector, files
+    from mi_migrate.scan.model import ScanSettings
+
+    (tmp_path / "app.py").write_text("password = 'not-a-real-one-1234'\n")
+    before, frozen = gc.get_threshold(), gc.get_freeze_count()
+    seen = []
+    real = files.scan_file
+
+    def spy(*args, **kwargs):
+        seen.append((gc.get_threshold(), gc.get_freeze_count()))
+        return real(*args, **kwargs)
+
+    files.scan_file = spy
+    try:
+        files.scan_files([(tmp_path / "app.py", "app.py")], ScanSettings(), jobs=1)
+        assert seen and seen[0][0] == collector.SCAN_THRESHOLDS and seen[0][1] > frozen
+        assert (gc.get_threshold(), gc.get_freeze_count()) == (before, frozen)
+        files.scan_file = lambda *args, **kwargs: 1 / 0
+        with pytest.raises(ZeroDivisionError):
+            files.scan_files([(tmp_path / "app.py", "app.py")], ScanSettings(), jobs=1)
+        assert (gc.get_threshold(), gc.get_freeze_count()) == (before, frozen)
+    finally:
+        files.scan_file = real

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from mi_migrate.core.finding import Finding, Note
 from mi_migrate.core.rules import Rule, load_rules, select_rules
+from mi_migrate.scan.collector import fewer_collections
 from mi_migrate.scan.model import PARALLEL_THRESHOLD_BYTES, ScanResult, ScanSettings, usable_cpus
 
 _RULES_CACHE: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[Rule, ...]] = {}
@@ -86,6 +87,7 @@ def scan_file(path: Path, rel_path: str, settings: ScanSettings) -> tuple[list[F
     return findings, notes, len(data)
 
 
+@fewer_collections()
 def _scan_chunk(
     chunk: list[tuple[str, str]], settings: ScanSettings
 ) -> tuple[list[Finding], list[Note], int, int]:

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field, replace
 from mi_migrate.core import config as config_mod
 from mi_migrate.core import gitsafe
 from mi_migrate.core.finding import Finding, Note
+from mi_migrate.scan.collector import fewer_collections
 from mi_migrate.scan.files import scan_bytes
 from mi_migrate.scan.history import gitdiff
 from mi_migrate.scan.history.gitdiff import Commit
@@ -126,6 +127,7 @@ def _chunks(order: list[tuple[bytes, bytes, int]], limit: int) -> Iterator[list[
         yield chunk
 
 
+@fewer_collections()
 def scan_chunk(cwd: str, chunk: list[tuple[bytes, bytes, int]],
                settings: ScanSettings) -> tuple[list[tuple[bytes, list[Finding]]], int, int]:
     """Worker entry point: read these blobs with one `git cat-file --batch` and scan each; only findings with a

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from mi_migrate.core import config as config_mod
 from mi_migrate.core.finding import Finding, Note, Span
+from mi_migrate.scan.collector import fewer_collections
 from mi_migrate.scan.files import scan_bytes
 from mi_migrate.scan.history.gitdiff import Commit, FileDiff, parse
 from mi_migrate.scan.model import PARALLEL_THRESHOLD_BYTES, ScanSettings
@@ -60,6 +61,7 @@ def scan_diff(diff: FileDiff, settings: ScanSettings) -> list[Finding]:
     return out
 
 
+@fewer_collections()
 def scan_batch(batch: list[FileDiff], settings: ScanSettings) -> list[tuple[FileDiff, list[Finding]]]:
     """Worker entry point: the diffs come back without their lines (nothing large crosses twice)."""
     out = []
