@@ -84,7 +84,7 @@ def test_a_scan_restores_the_programs_collector_settings(tmp_path) -> None:
     from mi_migrate.scan import collector, files
     from mi_migrate.scan.model import ScanSettings
 
-    (tmp_path / "app.py").write_text("password = 'not-a-real-one-1234'\n")
+    (tmp_path / "app.py").write_text("import os\nprint(os.environ.get('HOME'))\n")
     before, frozen = gc.get_threshold(), gc.get_freeze_count()
     seen = []
     real = files.scan_file
