@@ -145,3 +145,36 @@ def test_cli_failure_leaves_the_previous_file(tmp_path: Path, monkeypatch: pytes
     assert not Path("out.sarif.tmp").exists()
     shown = CliRunner().invoke(main, ["scan", "--format", "sarif", "--no-third-party", "a.py"])
     assert shown.exit_code == 2 and shown.stdout == ""  # under one block: nothing of the document is printed
+
+
+def test_laid_out_json_is_json_dumps_with_an_indent_byte_for_byte() -> None:
+    """streaming.indented lays out containers itself and encodes scalars with the C encoder: the text is
+    json.dumps(value, indent=...)'s, re-indented, for nested documents of every JSON type (non-ASCII, escapes,
+    floats, empty containers); values json.dumps handles differently (tuples, non-string keys) go to it."""
+    import json
+    import random
+
+    from mi_migrate.output.streaming import indented
+
+    rng = random.Random(4)
+    scalars = ["", "plain", "ünïcode ☃", 'quote " and \\ back', "tab\tnew\nline", "\u2028", 0, -7, 2**70, 0.1,
+               1e-300, float("inf"), True, False, None]
+
+    def value(depth: int) -> object:
+        roll = rng.random()
+        if depth > 4 or roll < 0.4:
+            return rng.choice(scalars)
+        if roll < 0.55:
+            return (rng.choice(scalars), rng.choice(scalars)) if rng.random() < 0.1 else []
+        if roll < 0.75:
+            return [value(depth + 1) for _ in range(rng.randint(0, 4))]
+        keys = [rng.choice(["a", "key_path", "ключ", "", "x\"y"]) for _ in range(rng.randint(0, 4))]
+        if rng.random() < 0.05:
+            keys.append(rng.choice([1, None, 2.5, True]))
+        return {key: value(depth + 1) for key in keys}
+
+    for _ in range(3000):
+        document, indent, level = value(0), rng.choice([2, 4]), rng.randint(0, 3)
+        expected = json.dumps(document, indent=indent, ensure_ascii=False)
+        expected = expected.replace("\n", "\n" + " " * (indent * level)) if level else expected
+        assert indented(document, indent, level) == expected, document

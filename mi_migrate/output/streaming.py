@@ -47,8 +47,7 @@ def dump(value: Any, write: Callable[[str], object], indent: int = 2) -> None:
 
 def _dump(value: Any, write: Callable[[str], object], indent: int, level: int) -> None:
     if not _lazy(value):
-        text = json.dumps(value, indent=indent, ensure_ascii=False)
-        write(text.replace("\n", "\n" + " " * (indent * level)) if level else text)  # JSON strings hold no raw \n
+        write(indented(value, indent, level))
         return
     inner = "\n" + " " * (indent * (level + 1))
     if isinstance(value, dict):
@@ -66,3 +65,47 @@ def _dump(value: Any, write: Callable[[str], object], indent: int, level: int) -
         empty = False
     write(opening + closing if empty else "\n" + " " * (indent * level) + closing)
 
+
+
+# With an indent, json.dumps encodes in Python, value by value (~0.1 ms a finding); without one, in C. Containers
+# are laid out here and their scalars encoded without an indent: the same text.
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
+def indented(value: Any, indent: int, level: int = 0) -> str:
+    """json.dumps(value, indent=indent, ensure_ascii=False), every line after the first indented `level` steps
+    further; anything but dicts with string keys, lists and plain scalars goes to json.dumps itself."""
+    out: list[str] = []
+    if not _lay_out(value, indent, level, out):
+        text = json.dumps(value, indent=indent, ensure_ascii=False)
+        return text.replace("\n", "\n" + " " * (indent * level)) if level else text  # JSON strings hold no raw \n
+    return "".join(out)
+
+
+def _lay_out(value: Any, indent: int, level: int, out: list[str]) -> bool:
+    kind = type(value)
+    if kind in _SCALAR_TYPES:
+        out.append(_ENCODER.encode(value))
+        return True
+    if kind is not dict and kind is not list:
+        return False
+    if not value:
+        out.append("{}" if kind is dict else "[]")
+        return True
+    inner = "\n" + " " * (indent * (level + 1))
+    out.append("{" if kind is dict else "[")
+    pairs = value.items() if kind is dict else ((None, item) for item in value)
+    separator = inner
+    for key, item in pairs:
+        if kind is dict:
+            if type(key) is not str:
+                return False
+            out.append(separator + _ENCODER.encode(key) + ": ")
+        else:
+            out.append(separator)
+        if not _lay_out(item, indent, level + 1, out):
+            return False
+        separator = "," + inner
+    out.append("\n" + " " * (indent * level) + ("}" if kind is dict else "]"))
+    return True
