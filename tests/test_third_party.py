@@ -6,6 +6,7 @@ Every key-shaped value is generated at run time (mi_migrate.testing.fakes, FAKE_
 from __future__ import annotations
 
 import random
+import re
 import string
 import time
 from dataclasses import replace
@@ -360,6 +361,53 @@ def test_native_candidate_lines_are_the_lines_str_find_gives() -> None:
             assert native == expected, (name, text)
             compared += len(expected)
     assert compared > 300
+
+
+def test_quoted_entropy_lines_lose_no_finding_outside_config_files() -> None:
+    """Outside config files the entropy plugins' candidate lines (native engine) are only those where a quote
+    starts a run of their charset long enough to pass (backslashes count: the base64 plugin's charset holds one):
+    the lines with a secret word and a run that also hold such a quoted run; and a scan reports the same findings
+    from them as from every line with a word and a run (the `re` engine's lines)."""
+    from mi_migrate.scan import candidates
+    from mi_migrate.scan.plugin_prefilters import ENTROPY_CHARSETS
+
+    if "hyperscan" not in candidates.available():
+        pytest.skip("the native engine is not installed")
+    rng = random.Random(17)
+    b64 = string.ascii_letters + string.digits + "+/="
+
+    def run(length: int, charset: str) -> str:
+        return "".join(rng.choice(charset) for _ in range(length))
+
+    pieces = ["token = ", "api_key: ", "auth", "x = ", "'", '"', "\\", "\\n", " ", "# ", "signature=", "value",
+              "ключ", "é"]
+    lines = []
+    for _ in range(1500):
+        parts = [rng.choice(pieces) for _ in range(rng.randint(0, 3))]
+        quote = rng.choice(["'", '"', ""])
+        body = run(rng.randint(5, 40), rng.choice([b64, b64 + "\\", string.hexdigits]))
+        if rng.random() < 0.3:
+            cut = rng.randint(0, len(body))
+            body = body[:cut] + "\\" + body[cut:]
+        parts.insert(rng.randint(0, len(parts)), quote + body + quote)
+        lines.append("".join(parts))
+    text = "\n".join(lines) + "\n"
+    lowered, ascii_text = text.lower(), text.encode("ascii", "replace")
+    native = candidates.find(text.encode(), "hyperscan")
+    checked = 0
+    for name, charset in ENTROPY_CHARSETS.items():
+        pre = third_party.PREFILTERS[name]
+        broad = plugin_lines.candidate_starts(text, lowered, ascii_text, pre, True)
+        narrow = plugin_lines.candidate_starts(text, lowered, ascii_text, pre, True, {}, native.positions, True,
+                                               quoted=charset)
+        quoted = re.compile(f"['\"][{re.escape(charset)}]{{{pre.run[1]}}}")
+        assert narrow == {start for start in broad if quoted.search(text, start, text.find("\n", start))}
+        assert 0 < len(narrow) < len(broad)
+        checked += len(narrow)
+    everywhere = third_party.scan("app.py", text, b"", None, present=third_party.ENTROPY_PLUGINS)
+    assert third_party.scan("app.py", text, b"", None, present=third_party.ENTROPY_PLUGINS,
+                            positions=native.positions) == everywhere
+    assert len(everywhere) > 20 and checked > 50
 
 
 def test_remembered_lines_keep_the_file_type_and_the_line_number() -> None:

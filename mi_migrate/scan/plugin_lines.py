@@ -44,6 +44,13 @@ def literal_expression(literals: tuple[str, ...], case_sensitive: bool) -> bytes
     return b"(?m)" + (b"(?:" if case_sensitive else b"(?i:") + body + rb")[^\n]*$"
 
 
+@functools.cache
+def quoted_run_expression(charset: str, n: int) -> bytes:
+    """An expression ending at the end of each line where a quote is followed by n characters of `charset`."""
+    members = b"".join(_hex(char) for char in sorted(set(charset)))
+    return b"(?m)['\"][" + members + b"]{%d}[^\\n]*$" % n
+
+
 def _native_lines(positions: Positions, ascii_text: bytes, expressions: tuple[bytes, ...],
                   memo: LineMemo) -> list[dict[int, int]] | None:
     """Start → end of the lines each expression reports, from one native scan for those not in `memo`."""
@@ -61,15 +68,26 @@ def _native_lines(positions: Positions, ascii_text: bytes, expressions: tuple[by
 
 def candidate_starts(text: str, lowered: str, ascii_text: bytes, pre: Prefilter, exact_lower: bool,
                      memo: LineMemo | None = None, positions: Positions | None = None,
-                     caseless_ascii: bool = False) -> set[int]:
+                     caseless_ascii: bool = False, quoted: str = "") -> set[int]:
     """Offsets of the starts of lines where the prefilter's run or literals occur; with both (the entropy
     plugins), lines holding the run and one of the literals, when `lowered` is exactly text.lower() (then a line
     has a literal here iff _scan_line's own test finds it). `memo`: the lines found so far in this text.
     `positions`: the native engine's matcher, used for the literal lines when `caseless_ascii` (lower-casing keeps
-    the length and no KELVIN SIGN is in the text: a caseless ASCII match is then a match in the lower-cased text)."""
+    the length and no KELVIN SIGN is in the text: a caseless ASCII match is then a match in the lower-cased text).
+    `quoted`: a charset (the entropy plugins' outside config files, where they read only quoted values): a line
+    counts only if a quote is followed by n characters of it too, as any value they could report is; the native
+    engine then starts from those lines, fewer than the lines with a run or a secret word."""
     memo = {} if memo is None else memo
     words = literal_expression(pre.literals, pre.case_sensitive) if pre.literals else None
     native = positions if positions is not None and caseless_ascii and words is not None else None
+    if native is not None and quoted and pre.run and exact_lower:
+        cls, n = pre.run
+        found = _native_lines(native, ascii_text, (quoted_run_expression(quoted, n),), memo)
+        if found is not None:
+            haystack = text if pre.case_sensitive else lowered
+            mapped, needle = ascii_text.translate(run_table(cls)), b"\1" * n
+            return {start for start, end in found[0].items() if mapped.find(needle, start, end) != -1
+                    and any(haystack.find(literal, start, end) != -1 for literal in pre.literals)}
     if native is not None and not pre.run:
         found = _native_lines(native, ascii_text, (words,), memo)  # type: ignore[arg-type]
         if found is not None:

@@ -157,11 +157,12 @@ PREFILTERS: dict[str, Prefilter] = {
 # tests/test_third_party.py holds them to the installed plugins): enough to tell, without importing
 # detect-secrets, that a line holds no value either plugin could report.
 ENTROPY_LIMITS = {"Base64HighEntropyString": 4.5, "HexHighEntropyString": 3.0}
-ENTROPY_QUOTED = {
-    "Base64HighEntropyString": re.compile(r'([\'"])([{}]+)(\1)'.format(
-        re.escape(string.ascii_letters + string.digits + "+/" + "\\-_" + "="))),
-    "HexHighEntropyString": re.compile(rf'([\'"])([{re.escape(string.hexdigits)}]+)(\1)'),
+ENTROPY_CHARSETS = {
+    "Base64HighEntropyString": string.ascii_letters + string.digits + "+/" + "\\-_" + "=",  # a backslash too
+    "HexHighEntropyString": string.hexdigits,
 }
+ENTROPY_QUOTED = {name: re.compile(rf'([\'"])([{re.escape(charset)}]+)(\1)')
+                  for name, charset in ENTROPY_CHARSETS.items()}
 # detect-secrets' is_lock_file names (its filter skips these for every plugin)
 LOCK_FILE_NAMES = frozenset({
     "Brewfile.lock.json", "Cartfile.resolved", "composer.lock", "Gemfile.lock", "Package.resolved",

@@ -31,6 +31,7 @@ from mi_migrate.scan import plugin_lines
 from mi_migrate.scan.deferred_requests import import_detect_secrets
 from mi_migrate.scan.memory import Memory
 from mi_migrate.scan.plugin_prefilters import (
+    ENTROPY_CHARSETS,
     ENTROPY_LIMITS,
     ENTROPY_QUOTED,
     LOCK_FILE_NAMES,
@@ -183,7 +184,8 @@ def scan(rel_path: str, text: str, lower: bytes, rules: Sequence[Rule] | None = 
             starts[name] = (plugin_lines.gated_starts(text, lowered, ascii_text, pre, gate, positions)
                             if gate is not None and gate_ready
                             else plugin_lines.candidate_starts(text, lowered, ascii_text, pre, exact_lower,
-                                                               line_memo, positions, gate_ready))
+                                                               line_memo, positions, gate_ready,
+                                                               quoted="" if config else ENTROPY_CHARSETS.get(name, "")))
         return starts[name]
 
     if isinstance(present, (set, frozenset)) and present <= ENTROPY_PLUGINS and not any(
