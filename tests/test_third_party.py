@@ -356,6 +356,7 @@ def test_native_candidate_lines_are_the_lines_str_find_gives() -> None:
         for name, pre in sorted(third_party.PREFILTERS.items()):
             if not (pre.literals or pre.run):
                 continue
+            pre = replace(pre, line_shape=None)  # shapes narrow further (tested below)
             expected = plugin_lines.candidate_starts(text, lowered, ascii_text, pre, True)
             native = plugin_lines.candidate_starts(text, lowered, ascii_text, pre, True, memo, hits.positions, True)
             assert native == expected, (name, text)
@@ -408,6 +409,37 @@ def test_quoted_entropy_lines_lose_no_finding_outside_config_files() -> None:
     assert third_party.scan("app.py", text, b"", None, present=third_party.ENTROPY_PLUGINS,
                             positions=native.positions) == everywhere
     assert len(everywhere) > 20 and checked > 50
+
+
+def test_ibm_iam_shape_lines_hold_every_line_the_plugin_reports() -> None:
+    """IbmCloudIamDetector's candidate lines (native engine) are those its assignment shape matches, of the lines
+    with a word and a run: every line its own analyze_line reports is among them, and fewer lines than before."""
+    from mi_migrate.scan import candidates
+
+    if "hyperscan" not in candidates.available():
+        pytest.skip("the native engine is not installed")
+    detector = next(det for det in third_party._detectors() if det.name == "IbmCloudIamDetector")
+    rng = random.Random(23)
+    word = string.ascii_letters + string.digits + "_-"
+    lines = []
+    for _ in range(3000):
+        secret = "".join(rng.choice(word) for _ in range(rng.choice([30, 44, 44, 50])))
+        keyword = rng.choice(["ibm_cloud_iam_api_key", "api-key", "KEY", "pwd", "pw", "password", "token", "name"])
+        assign = rng.choice(["=", ":", ":=", "=>", " ", "::", " = ", "(", "=="])
+        quote = rng.choice(["", "'", '"'])
+        filler = "".join(rng.choice(word + " .") for _ in range(rng.randint(0, 50)))
+        lines.append(rng.choice([f"{keyword}{quote}{assign}{quote}{secret}", f"{filler} {secret} {keyword}",
+                                 f"[{quote}{keyword}{quote}] {assign} {quote}{secret}{quote}  # {filler}"]))
+    text = "\n".join(lines) + "\n"
+    lowered, ascii_text = text.lower(), text.encode("ascii", "replace")
+    native = candidates.find(text.encode(), "hyperscan")
+    shaped = plugin_lines.candidate_starts(text, lowered, ascii_text, detector.pre, True, {}, native.positions, True)
+    broad = plugin_lines.candidate_starts(text, lowered, ascii_text, detector.pre, True)
+    starts = [sum(len(line) + 1 for line in lines[:i]) for i in range(len(lines))]
+    reported = {start for start, line in zip(starts, lines, strict=True)
+                if start in broad and detector.plugin.analyze_line(filename="x.py", line=line)}
+    assert len(reported) > 100
+    assert reported <= shaped < broad
 
 
 def test_remembered_lines_keep_the_file_type_and_the_line_number() -> None:

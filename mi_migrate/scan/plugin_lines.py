@@ -23,6 +23,11 @@ if TYPE_CHECKING:
 LineMemo = dict[object, dict[int, int]]
 
 
+# Non-ASCII letters a case-insensitive `str` regex matches to ASCII ones (LONG S, DOTLESS I; KELVIN SIGN and
+# DOTTED CAPITAL I never get here): the plugin's own regexes could match a keyword spelled with them.
+_FOLDS_TO_ASCII = ("\u017f", "\u0131")
+
+
 @functools.cache
 def run_table(cls: str) -> bytes:
     """bytes.translate table: the class's characters become 1, everything else 0."""
@@ -80,6 +85,11 @@ def candidate_starts(text: str, lowered: str, ascii_text: bytes, pre: Prefilter,
     memo = {} if memo is None else memo
     words = literal_expression(pre.literals, pre.case_sensitive) if pre.literals else None
     native = positions if positions is not None and caseless_ascii and words is not None else None
+    if native is not None and pre.line_shape and exact_lower and not any(char in text for char in _FOLDS_TO_ASCII):
+        found = native((pre.line_shape,), ascii_text)
+        if found is not None:  # the lines the plugin's own regex can match on, of those with a word and a run
+            shaped = {text.rfind("\n", 0, end - 1) + 1 for _, end in found}
+            return _holding(text, lowered, ascii_text, pre, shaped)
     if native is not None and quoted and pre.run and exact_lower:
         cls, n = pre.run
         found = _native_lines(native, ascii_text, (quoted_run_expression(quoted, n),), memo)
@@ -121,6 +131,20 @@ def candidate_starts(text: str, lowered: str, ascii_text: bytes, pre: Prefilter,
     return starts
 
 
+def _holding(text: str, lowered: str, ascii_text: bytes, pre: Prefilter, starts: Iterable[int]) -> set[int]:
+    """Of the lines starting at `starts`, those holding one of the prefilter's literals and (with one) its run."""
+    haystack = text if pre.case_sensitive else lowered
+    mapped, needle = (ascii_text.translate(run_table(pre.run[0])), b"\1" * pre.run[1]) if pre.run else (b"", b"")
+    kept = set()
+    for start in starts:
+        end = text.find("\n", start)
+        end = len(text) if end == -1 else end
+        if (not pre.run or mapped.find(needle, start, end) != -1) and any(
+                haystack.find(literal, start, end) != -1 for literal in pre.literals):
+            kept.add(start)
+    return kept
+
+
 def literal_lines(haystack: str, literals: Iterable[str]) -> dict[int, int]:
     """Start → end (the line break's offset, or the text's end) of every line holding one of `literals`."""
     found: dict[int, int] = {}
@@ -133,11 +157,6 @@ def literal_lines(haystack: str, literals: Iterable[str]) -> dict[int, int]:
             found[start] = end
             pos = haystack.find(literal, end + 1)
     return found
-
-
-# Non-ASCII letters a case-insensitive `str` regex matches to ASCII ones (LONG S, DOTLESS I; KELVIN SIGN and
-# DOTTED CAPITAL I never get here): the plugin's own regexes could match a keyword spelled with them.
-_FOLDS_TO_ASCII = ("\u017f", "\u0131")
 
 
 def gated_starts(text: str, lowered: str, ascii_text: bytes, pre: Prefilter, gate: re.Pattern[str],

@@ -64,6 +64,7 @@ def _on_ascii_text(expression: bytes) -> bytes:
     return expression.replace(rb"\x80-\xff", b"?").replace(rb"\xc3[\xb1\x91]", rb"\?")
 
 
+_IBM_IAM_SHAPE = rb"(?i:" + _ASSIGN_KEYWORD + rb"[a-zA-Z0-9_\-]{44})"
 # KeywordDetector: a DENYLIST word then an assignment or comparison, a call on a string (`password("…")`), or a
 # quoted value ending in `;` later on the line; or a quoted value compared with one: the shapes of the plugin's
 # regexes (keyword.py). No part reaches across a line break.
@@ -114,8 +115,8 @@ PREFILTERS: dict[str, Prefilter] = {
             "gloas-",
         )
     ),
-    "IbmCloudIamDetector": Prefilter(
-        ("key", "pwd", "pass", "token"), ("word", 44), anchor=rb"(?i:" + _ASSIGN_KEYWORD + rb"[a-zA-Z0-9_\-]{44})"),
+    "IbmCloudIamDetector": Prefilter(  # its build_assignment_regex: spaces only, so the anchor is one line's
+        ("key", "pwd", "pass", "token"), ("word", 44), anchor=_IBM_IAM_SHAPE, line_shape=_IBM_IAM_SHAPE),
     "IbmCosHmacDetector": Prefilter(
         ("secret",), ("hex", 48), anchor=rb"(?i:secret[-_]?(?:access)?[-_]?key" + _ASSIGN + rb"[a-f0-9]{48})"),
     "JwtTokenDetector": Prefilter(("eyj",)),
