@@ -88,20 +88,11 @@ def candidate_starts(text: str, lowered: str, ascii_text: bytes, pre: Prefilter,
     if native is not None and pre.line_shape and exact_lower and not any(char in text for char in _FOLDS_TO_ASCII):
         found = native((pre.line_shape,), ascii_text)
         if found is not None:  # the lines the plugin's own regex can match on, of those with a word and a run
-            shaped = {text.rfind("\n", 0, end - 1) + 1 for _, end in found}
-            return _holding(text, lowered, ascii_text, pre, shaped)
+            return _holding(text, lowered, ascii_text, pre, _match_lines(text, found))
     if native is not None and quoted and pre.run and exact_lower:
-        cls, n = pre.run
-        found = _native_lines(native, ascii_text, (quoted_run_expression(quoted, n),), memo)
-        if found is not None:
-            haystack = text if pre.case_sensitive else lowered
-            mapped, needle = ascii_text.translate(run_table(cls)), b"\1" * n
-            return {start for start, end in found[0].items() if mapped.find(needle, start, end) != -1
-                    and any(haystack.find(literal, start, end) != -1 for literal in pre.literals)}
-    if native is not None and not pre.run:
-        found = _native_lines(native, ascii_text, (words,), memo)  # type: ignore[arg-type]
-        if found is not None:
-            return set(found[0])
+        found_lines = _native_lines(native, ascii_text, (quoted_run_expression(quoted, pre.run[1]),), memo)
+        if found_lines is not None:
+            return _holding(text, lowered, ascii_text, pre, found_lines[0])
     haystack = text if pre.case_sensitive else lowered
 
     def lines() -> dict[int, int]:
@@ -131,16 +122,22 @@ def candidate_starts(text: str, lowered: str, ascii_text: bytes, pre: Prefilter,
     return starts
 
 
+def _match_lines(text: str, found: Iterable[tuple[int, int]]) -> set[int]:
+    """Starts of the lines holding the last character of each match (index, end offset)."""
+    return {text.rfind("\n", 0, end - 1) + 1 for _, end in found}
+
+
 def _holding(text: str, lowered: str, ascii_text: bytes, pre: Prefilter, starts: Iterable[int]) -> set[int]:
-    """Of the lines starting at `starts`, those holding one of the prefilter's literals and (with one) its run."""
+    """Of the lines starting at `starts`, those holding one of the prefilter's literals (with any) and its run
+    (with one)."""
     haystack = text if pre.case_sensitive else lowered
     mapped, needle = (ascii_text.translate(run_table(pre.run[0])), b"\1" * pre.run[1]) if pre.run else (b"", b"")
     kept = set()
     for start in starts:
         end = text.find("\n", start)
         end = len(text) if end == -1 else end
-        if (not pre.run or mapped.find(needle, start, end) != -1) and any(
-                haystack.find(literal, start, end) != -1 for literal in pre.literals):
+        if (not pre.run or mapped.find(needle, start, end) != -1) and (not pre.literals or any(
+                haystack.find(literal, start, end) != -1 for literal in pre.literals)):
             kept.add(start)
     return kept
 
@@ -168,8 +165,8 @@ def gated_starts(text: str, lowered: str, ascii_text: bytes, pre: Prefilter, gat
     if positions and pre.line_shape and not any(char in text for char in _FOLDS_TO_ASCII):
         found = positions((pre.line_shape,), ascii_text)
         if found is not None:
-            return {text.rfind("\n", 0, end - 1) + 1 for _, end in found}
+            return _match_lines(text, found)
     found = positions((pre.line_words,), ascii_text) if positions and pre.line_words else None
     if found is not None:
-        return {text.rfind("\n", 0, end - 1) + 1 for _, end in found}
+        return _match_lines(text, found)
     return {start for start, end in literal_lines(lowered, pre.literals).items() if gate.search(lowered, start, end)}

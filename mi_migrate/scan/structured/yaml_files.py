@@ -163,11 +163,10 @@ def walk_events(text: str, keep: Gate) -> list[Value] | None:
                 tag = resolve(yaml.ScalarNode, value, event.implicit)
             if not tag.endswith(":str"):
                 continue
-            start, end = event.start_mark.index, event.end_mark.index
-            p = 1 if event.style in ("'", '"') else 0
-            if (event.start_mark.line == event.end_mark.line and p + len(value) <= end - start
-                    and text.startswith(value, start + p) and event.style in ("", "'", '"')
-                    and (event.style != '"' or "\\" not in value) and (event.style != "'" or "'" not in value)
+            start, end, style = event.start_mark.index, event.end_mark.index, event.style
+            p = 1 if style in ("'", '"') else 0
+            if (event.start_mark.line == event.end_mark.line and style in ("", "'", '"')
+                    and _verbatim(text, start + p, end, value, style)
                     and not keep.raw(start + p, start + p + len(value))):
                 continue  # scalar_values' first test, without its slices: the raw text itself, not wanted
             values.extend(scalar_values(text, event, path, keep))  # type: ignore[arg-type]
@@ -185,7 +184,7 @@ def scalar_values(text: str, node: yaml.ScalarNode, path: _Path, keep: Gate | No
     raw = text[start:end]
     p = _body_start(raw, style)
     if keep is not None:
-        if _verbatim(raw, p, value, style) and "\n" not in raw.rstrip("\n"):
+        if _verbatim(text, start + p, end, value, style) and "\n" not in raw.rstrip("\n"):
             if not keep.raw(start + p, start + p + len(value)):
                 return  # the raw text itself, not wanted: no offsets, no key path
         elif not keep.holds_known(start, end) and not keep.windows_reveal(
@@ -227,8 +226,11 @@ def _wrapped(raw: str, style: str) -> bool:
     return len(content) > 1 and all(" " not in line and "\t" not in line for line in content)
 
 
-def _verbatim(raw: str, p: int, value: str, style: str) -> bool:
-    return raw.startswith(value, p) and (style != '"' or "\\" not in value) and (style != "'" or "'" not in value)
+def _verbatim(text: str, begin: int, end: int, value: str, style: str) -> bool:
+    """Whether the scalar's characters (from `begin`, within `end`) are its value as written: no escape, no
+    doubled quote."""
+    return (text.startswith(value, begin, end) and (style != '"' or "\\" not in value)
+            and (style != "'" or "'" not in value))
 
 
 def _body_start(raw: str, style: str) -> int:
@@ -240,7 +242,7 @@ def align(raw: str, base: int, value: str, style: str) -> Sequence[int] | None:
     """File offset of each decoded character, skipping what YAML removes (quotes, indentation, escapes, line
     folding). None when the decoded value does not line up with the raw text."""
     p = _body_start(raw, style)
-    if _verbatim(raw, p, value, style):
+    if _verbatim(raw, p, len(raw), value, style):
         return range(base + p, base + p + len(value))  # the raw text itself (most scalars): no walk
     offsets: list[int] = []
     i = 0
