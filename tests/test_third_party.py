@@ -472,6 +472,8 @@ def test_native_copies_of_detect_secrets_facts_match_the_installed_plugins() -> 
     for name, plugin in entropy.items():
         assert plugin.regex.pattern == plugin_prefilters.ENTROPY_QUOTED[name].pattern
         assert plugin.entropy_limit == plugin_prefilters.ENTROPY_LIMITS[name]
+        run_class = plugin_prefilters.PREFILTERS[name].run[0]  # a run of the value's own alphabet, all of it
+        assert set(plugin.charset) <= set(plugin_prefilters.RUN_CLASSES[run_class]), name
     names = [*plugin_prefilters.LOCK_FILE_NAMES, "a/b/yarn.lock", "Yarn.lock", "swagger-ui.html", "api/swagger/x.py",
              "docs/Swagger.md", "lock.json", "package.json", "x/poetry.lock.bak", "swaggerish", "app.py"]
     for name in names:
@@ -594,3 +596,21 @@ def test_keyword_shape_lines_hold_every_line_the_plugin_reports(filename: str) -
     assert len(reported) > 30
     assert reported <= shaped < words  # every reported line kept; fewer lines than the words alone give
 
+
+
+def test_base64_values_split_by_backslashes_are_found_as_the_plugin_finds_them(candidate_engine: str) -> None:
+    """The base64 plugin's charset holds a backslash, so `"<8-18 chars>\\<8-18 chars>..."` is one value to it:
+    the run prefilter and the file anchor count backslashes too, or no 23-character run is seen and every such
+    line is skipped (they were, before)."""
+    rng = random.Random(23)
+    alphabet = string.ascii_letters + string.digits + "+/"
+
+    def split_value() -> str:
+        return "\\".join("".join(rng.choice(alphabet) for _ in range(rng.randint(8, 18))) for _ in range(4))
+
+    lines = [f'token = "{split_value()}"' for _ in range(12)] + ["x = 1"]
+    plugin = next(det.plugin for det in third_party._detectors() if det.name == "Base64HighEntropyString")
+    theirs = {number for number, line in enumerate(lines, 1) if plugin.analyze_line(filename="app.py", line=line)}
+    findings, _ = scan_bytes("app.py", ("\n".join(lines) + "\n").encode(), ScanSettings(engine=candidate_engine))
+    ours = {f.span.line for f in findings if f.rule_id == third_party.rule_id_of("Base64HighEntropyString")}
+    assert len(theirs) == 12 and ours == theirs

@@ -80,7 +80,7 @@ def _quoted_run(chars: bytes, n: int) -> bytes:
 
 RUN_CLASSES = {
     "word": string.ascii_letters + string.digits + "_-",
-    "b64": string.ascii_letters + string.digits + "+/-_=",
+    "b64": string.ascii_letters + string.digits + "+/-_=\\",  # the base64 plugin's charset holds a backslash
     "hex": string.hexdigits,
     "alnum": string.ascii_letters + string.digits,
     "lowdigit": string.ascii_lowercase + string.digits,
@@ -147,7 +147,7 @@ PREFILTERS: dict[str, Prefilter] = {
     # corpus); mi-migrate only reports keyword-adjacent high-entropy strings: a secret word on the same line.
     # Outside config files both look only at quoted strings of their alphabet (`(['"])([charset]+)\1`).
     "Base64HighEntropyString": Prefilter(
-        SECRET_WORDS, ("b64", 23), anchor=_secret_word_line(_quoted_run(rb"[A-Za-z0-9+/=_\-]", 23)),
+        SECRET_WORDS, ("b64", 23), anchor=_secret_word_line(_quoted_run(rb"[A-Za-z0-9+/=_\-\\]", 23)),
         anchor_skips_config=True),
     "HexHighEntropyString": Prefilter(
         SECRET_WORDS, ("hex", 9), anchor=_secret_word_line(_quoted_run(rb"[0-9a-fA-F]", 9)),
