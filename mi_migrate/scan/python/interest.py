@@ -85,6 +85,8 @@ class Watch:
         self.words = frozenset((*called, *anywhere, *keywords_only))
         self.suffixes = tuple(suffixes)
         self.expressions = (*(name.expression for name in self.names), *_BINDERS)
+        # the fallback's names (any azure.*Client): a hit there counts only where fallback_may_report() says so
+        self.fallback_indices = frozenset(index for index, name in enumerate(self.names) if name.suffix)
 
     def watched(self, name: str) -> bool:
         return name in self.words or (bool(self.suffixes) and name.endswith(self.suffixes))
@@ -101,31 +103,68 @@ class Watch:
         live = [not name.roots or any(map(mentioned, name.roots)) for name in self.names]
         live += [True] * len(_BINDERS)
         found = native.positions(self.expressions, data) if native is not None else None
-        if found is not None:
-            ends = [end for index, end in found if live[index]]
-        else:
-            ends = self._search(data, [name for name, wanted in zip(self.names, live, strict=False) if wanted])
+        if found is None:
+            found = _search(data, [(index, name) for index, name in enumerate(self.names) if live[index]],
+                            len(self.names))
+        fallback = self.fallback_indices
+        ends = sorted(end for index, end in found
+                      if live[index] and (index not in fallback or fallback_may_report(data, end)))
         return InterestingLines(data, line_numbers(data, ends), frozenset(), self)
 
-    @staticmethod
-    def _search(data: bytes, names: list[_Name]) -> list[int]:
-        """Hits.positions' end offsets without the native engine: a find per name (one `re` alternation of
-        them all is seconds on a 2 MB module), ASCII word boundaries as the native engine has them."""
-        ends: list[int] = []
-        for name in names:
-            start = data.find(name.literal)
-            while start >= 0:
-                end = _name_end(data, start, name)
-                if end is not None:
-                    ends.append(end)
-                start = data.find(name.literal, start + 1)
-        start = data.find(b":=")
+
+def fallback_may_report(data: bytes, end: int) -> bool:
+    """Whether the `…Client(` that ends at `end` can be a call the fallback reports (analysis.fallback: a
+    `credential=` keyword or a positional argument that is no `*starred`). Not when it opens a class statement's
+    bases, nor when the call has no argument or starts with a keyword argument or `**` (Python allows no
+    positional argument after those) and nothing after it can be a `credential=` keyword. An import alias
+    (`…Client as`), or any text this cannot read for sure (a comment, a non-ASCII name), counts."""
+    if data[end - 1] != 0x28:  # `(`: else `as`
+        return True
+    start = end - 1
+    while start and data[start - 1] in _SPACE:
+        start -= 1
+    while start and data[start - 1] in _WORD:
+        start -= 1
+    before = start
+    while before and data[before - 1] in b" \t":
+        before -= 1
+    if before < start and before >= 5 and data[before - 5:before] == b"class" \
+            and (before == 5 or data[before - 6] not in _WORD):
+        return False  # `class NameClient(`: bases, no call
+    after = end
+    while after < len(data) and data[after] in _SPACE:
+        after += 1
+    first = data[after:after + 2]
+    if first[:1] != b")" and first != b"**":
+        word = after
+        while word < len(data) and data[word] in _WORD:
+            word += 1
+        while word < len(data) and data[word] in _SPACE:
+            word += 1
+        if data[word:word + 1] != b"=" or data[word + 1:word + 2] == b"=":
+            return True
+    return _CREDENTIAL_KEYWORD.search(data, after) is not None
+
+
+def _search(data: bytes, names: list[tuple[int, _Name]], binder: int) -> list[tuple[int, int]]:
+    """Hits.positions' (expression index, end offset) pairs without the native engine: a find per name (one `re`
+    alternation of them all is seconds on a 2 MB module), ASCII word boundaries as the native engine has them;
+    binding statements are given index `binder`."""
+    found: list[tuple[int, int]] = []
+    for index, name in names:
+        start = data.find(name.literal)
         while start >= 0:
-            ends.append(start + 2)
-            start = data.find(b":=", start + 2)
-        if b"global" in data:
-            ends += [match.end() for match in _GLOBAL_STATEMENT.finditer(data)]
-        return sorted(ends)
+            end = _name_end(data, start, name)
+            if end is not None:
+                found.append((index, end))
+            start = data.find(name.literal, start + 1)
+    start = data.find(b":=")
+    while start >= 0:
+        found.append((binder, start + 2))
+        start = data.find(b":=", start + 2)
+    if b"global" in data:
+        found += [(binder, match.end()) for match in _GLOBAL_STATEMENT.finditer(data)]
+    return found
 
 
 def _name_end(data: bytes, start: int, name: _Name) -> int | None:
@@ -154,6 +193,8 @@ def _name_end(data: bytes, start: int, name: _Name) -> int | None:
 
 _SPACE = frozenset(b" \t\n\r\f\v\\")
 _WORD = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+# what could be a `credential=` keyword argument: not an attribute, not `==`; a comment may stand before the `=`
+_CREDENTIAL_KEYWORD = re.compile(rb"(?<![A-Za-z0-9_.])credential[\s\\]*(?:=(?!=)|#)")
 
 
 class InterestingLines:
