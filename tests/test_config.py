@@ -86,6 +86,31 @@ def test_extend_exclude_keeps_the_defaults(tmp_path: Path) -> None:
     assert cfg.exclude_spec().match_file("web/node_modules/x/key.js")
 
 
+@pytest.mark.parametrize("patterns", [
+    config.DEFAULT_EXCLUDE, ("dist/", "node_modules/"), ("dist/", "*.min.js"), ("build/", "!build/keep/"),
+    ("a/b/",), ("/dist/",), ("dist",), ("d?st/",), ("#x/",), ("my dir/",), ("../",), ("Dist/",),
+])
+def test_directory_name_excludes_match_as_pathspec_does(patterns: tuple[str, ...]) -> None:
+    """Exclusions that all name directories are matched by a set lookup per directory: the same answer as
+    pathspec's gitignore matcher on paths mixing those names at every depth, as file names, with prefixes and
+    suffixes, dots and case changes; other pattern lists keep pathspec (also tested here)."""
+    import itertools
+
+    parts = ["dist", "Dist", "node_modules", "venv", ".venv", "a", "b", "build", "keep", "d1st", "my dir", "#x",
+             "x.min.js", "distx", "xdist", ".git", "..", "__pycache__", "key.py"]
+    paths = ["/".join(combo) for size in range(1, 4) for combo in itertools.product(parts, repeat=size)]
+    paths += ["/abs/venv/x.py", "dist/", "a/dist/"]
+    excludes = config.Excludes(patterns)
+    spec = config.gitignore_spec(patterns)
+    mismatched = [path for path in paths if excludes.match_file(path) != bool(spec.match_file(path))]
+    assert mismatched == []
+    assert patterns in (("../",), ("#x/",)) or any(map(excludes.match_file, paths))  # (a comment; no `..` listed)
+    assert not all(map(excludes.match_file, paths))
+    simple = all(p.endswith("/") and p.count("/") == 1 and p[0] not in "!#/" and p != "../" and "?" not in p
+                 and " " not in p for p in patterns)
+    assert (excludes.directory_names is not None) == simple
+
+
 def test_no_config_roots_at_git_toplevel_else_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     repo = tmp_path / "repo"
     (repo / "src").mkdir(parents=True)

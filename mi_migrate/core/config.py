@@ -53,20 +53,32 @@ class Config:
 
 class Excludes:
     """The `exclude` patterns as a gitignore-style matcher, built on first use: most runs have none, and
-    importing pathspec is a tenth of a pre-commit run."""
+    importing pathspec is a tenth of a pre-commit run. When every pattern names a directory (`node_modules/`,
+    the defaults) a path matches when one of its directories has such a name: a set lookup per directory
+    instead of pathspec's regex per pattern (a quarter second on a 25,000-file repository)."""
 
-    __slots__ = ("_spec", "patterns")
+    __slots__ = ("_spec", "directory_names", "patterns")
 
     def __init__(self, patterns: Iterable[str]) -> None:
         self.patterns = tuple(patterns)
         self._spec: pathspec.GitIgnoreSpec | None = None
+        names = {pattern[:-1] for pattern in self.patterns if _DIRECTORY_NAME.fullmatch(pattern)}
+        self.directory_names = frozenset(names) if len(names) == len(set(self.patterns)) else None
 
     def match_file(self, path: str) -> bool:
         if not self.patterns:
             return False
+        if self.directory_names is not None:
+            names = self.directory_names
+            return any(part in names for part in path.split("/")[:-1])
         if self._spec is None:
             self._spec = gitignore_spec(self.patterns)
         return bool(self._spec.match_file(path))
+
+
+# A gitignore pattern that matches every directory of one name, anywhere, and all below it: a name of its own
+# (no slash, no wildcard, class, escape, negation or comment; not "." or "..", which git never lists) and a `/`
+_DIRECTORY_NAME = re.compile(r"(?!\.{1,2}/)[^/*?\[\]\\!#\s][^/*?\[\]\\\s]*/")
 
 
 def gitignore_spec(lines: Iterable[str]) -> pathspec.GitIgnoreSpec:
