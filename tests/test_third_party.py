@@ -614,3 +614,24 @@ def test_base64_values_split_by_backslashes_are_found_as_the_plugin_finds_them(c
     findings, _ = scan_bytes("app.py", ("\n".join(lines) + "\n").encode(), ScanSettings(engine=candidate_engine))
     ours = {f.span.line for f in findings if f.rule_id == third_party.rule_id_of("Base64HighEntropyString")}
     assert len(theirs) == 12 and ours == theirs
+
+
+def test_a_plugin_finding_on_an_azure_secret_decoded_elsewhere_is_dropped(candidate_engine: str) -> None:
+    """A recorded body holds `\\"primaryKey\\":\\"<key>\\"`: the structured scan decodes the escapes and reports
+    the account key (AZ127); the base64 plugin reads the raw text, trailing backslash included, so its secret
+    differs and de-duplication by secret kept both (one such pair in the SDK fork). One finding per occurrence:
+    the plugin's goes, an entropy finding elsewhere in the file stays."""
+    key = fakes.expand("«b64:64»")
+    token = fakes.fake_alnum(40, random.Random(4))
+    body = '{\\"value\\":[{\\"keyName\\":\\"key1\\",\\"primaryKey\\":\\"' + key + '\\"}]}'
+    text = (f'interactions:\n- response:\n    body:\n      string: "{body}"\n'
+            f'    headers:\n      x-auth-token: ["{token}"]\n')
+    found, _ = scan_bytes("recordings/test.yaml", text.encode(), ScanSettings(engine=candidate_engine))
+    assert [(f.rule_id, f.span.line) for f in found] == [("AZ127", 4), (third_party.rule_id_of(
+        "Base64HighEntropyString"), 6)]
+    from mi_migrate.scan import engine
+
+    plugin = replace(found[1], span=found[0].span, secret_hash="other")  # a plugin finding on the key's span
+    assert engine.deduplicate([found[0], plugin, found[1]], {}) == [found[0], found[1]]
+    code = replace(found[0], secret_hash="")  # code findings own no secret: a plugin finding there stays
+    assert engine.deduplicate([code, plugin], {}) == [code, plugin]

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Protocol
 
-from mi_migrate.core.finding import Finding, Severity, Span
+from mi_migrate.core.finding import Finding, Kind, Severity, Span
 from mi_migrate.core.redact import redact, secret_hash
 from mi_migrate.core.rules import Pattern, Rule
 from mi_migrate.scan import validators
@@ -296,4 +296,18 @@ def deduplicate(findings: list[Finding], priority: dict[str, int]) -> list[Findi
         if loser.key_path and not winner.key_path:
             winner = replace(winner, key_path=loser.key_path, fields={**loser.fields, **winner.fields})
         best[key] = winner
-    return sorted(best.values(), key=lambda f: (f.span.line, f.span.column, f.rule_id))
+    kept = sorted(best.values(), key=lambda f: (f.span.line, f.span.column, f.rule_id))
+    return _yield_to_azure(kept)
+
+
+def _yield_to_azure(findings: list[Finding]) -> list[Finding]:
+    """Without the third-party findings that overlap an Azure secret finding: the same occurrence, seen raw by a
+    plugin and decoded by the structured scan (`"…\\/…"` in JSON; the two secrets differ by the escape). The
+    line scan keeps plugins off Azure findings' columns itself (third_party._azure_spans)."""
+    owned = [(f.span.line, f.span.column, f.span.end_line, f.span.end_column) for f in findings
+             if f.secret_hash and f.kind is not Kind.THIRD_PARTY_SECRET]
+    if not owned or all(f.kind is not Kind.THIRD_PARTY_SECRET for f in findings):
+        return findings
+    return [f for f in findings if f.kind is not Kind.THIRD_PARTY_SECRET or not any(
+        (f.span.line, f.span.column) < (end_line, end_column) and (line, column) < (f.span.end_line, f.span.end_column)
+        for line, column, end_line, end_column in owned)]
