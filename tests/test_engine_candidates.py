@@ -156,3 +156,29 @@ def test_python_rules_read_back_for_a_shared_signature_are_those_of_the_bytes() 
         assert analysis.wanted_rules(candidates.find(data, "hyperscan"), matchers) == \
             analysis.wanted_rules(data.lower(), matchers), text
     assert analysis._WANTED
+
+
+@pytest.mark.parametrize("engine", candidates.available())
+def test_keyed_rules_are_those_whose_keywords_occur(engine: str) -> None:
+    """Hits.keyed finds the rules through an index of their keywords: the same rules, in the same order, as
+    asking each rule (patterns, and no keyword or one that occurs), also for keywords the database does not hold
+    and keyword lists, for the shipped rules, a shuffled subset, and rules without patterns."""
+    from dataclasses import replace
+
+    from mi_migrate.core.rules import load_rules
+
+    rng = random.Random(19)
+    shipped = list(load_rules())
+    with_pattern = next(rule for rule in shipped if rule.patterns and rule.keywords)
+    extra = [replace(with_pattern, keywords=(b"zq-not-in-the-database",)),
+             replace(with_pattern, keywords=[b"accountkey", b"zq-other"]), replace(with_pattern, keywords=())]
+    rule_lists = [shipped, shipped + extra, rng.sample(shipped, len(shipped) // 2) + extra[::-1]]
+    samples = [*_samples(), b"ZQ-NOT-IN-THE-DATABASE and more", b"zq-other"]
+    compared = 0
+    for data in samples:
+        hits = candidates.find(data, engine)
+        for rules in rule_lists:
+            expected = [rule for rule in rules if rule.patterns and (not rule.keywords or hits.any(rule.keywords))]
+            assert hits.keyed(rules) == expected, data
+            compared += len(expected)
+    assert compared > 1000

@@ -32,7 +32,7 @@ import importlib.util
 import os
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -154,6 +154,16 @@ class Hits:
             return not self._found.isdisjoint(in_database) or any(lit in self.lower() for lit in others)
         return any(lit in self for lit in literals)
 
+    def keyed(self, rules: Sequence[Any]) -> list[Any]:
+        """The rules with patterns whose keywords occur here, or that have none (in `rules`' order): the rules
+        found by the file's literals through an index, instead of asking about each rule's keywords in turn."""
+        always, by_literal, unknown = _keyword_index(rules, self._known)
+        picked = set(always)
+        for literal in self._found:
+            picked.update(by_literal.get(literal, ()))
+        picked.update(i for i in unknown if self.any(rules[i].keywords))
+        return [rules[i] for i in sorted(picked)]
+
     def matched(self, name: str) -> bool:
         if self._lazy is None:
             return name in self._regexes or name not in self._names
@@ -205,6 +215,38 @@ class Hits:
     def empty(self) -> bool:
         """No literal occurs (regex anchors only ever narrow what a literal allowed)."""
         return not self._found
+
+
+_KEYWORD_INDEXES: dict[tuple[int, ...], tuple[tuple[Any, ...], frozenset[bytes], tuple[Any, ...]]] = {}
+
+
+def _keyword_index(rules: Sequence[Any], known: frozenset[bytes]) -> tuple[
+        tuple[int, ...], dict[bytes, tuple[int, ...]], tuple[int, ...]]:
+    """For Hits.keyed: (rules with patterns and no keyword, keyword → rules with patterns holding it, rules with a
+    keyword the database does not hold), as positions in `rules`; kept per list of rules and database (holding
+    the rules keeps their ids from being reused)."""
+    key = (id(known), *map(id, rules))
+    kept = _KEYWORD_INDEXES.get(key)
+    if kept is not None:
+        return kept[2]  # type: ignore[no-any-return]
+    always: list[int] = []
+    by_literal: dict[bytes, list[int]] = {}
+    unknown: list[int] = []
+    for i, rule in enumerate(rules):
+        if not rule.patterns:
+            continue
+        if not rule.keywords:
+            always.append(i)
+        elif not isinstance(rule.keywords, tuple) or not known.issuperset(rule.keywords):
+            unknown.append(i)
+        else:
+            for keyword in rule.keywords:
+                by_literal.setdefault(keyword, []).append(i)
+    index = (tuple(always), {k: tuple(v) for k, v in by_literal.items()}, tuple(unknown))
+    if len(_KEYWORD_INDEXES) > 64:
+        _KEYWORD_INDEXES.clear()
+    _KEYWORD_INDEXES[key] = (tuple(rules), known, index)
+    return index
 
 
 @functools.lru_cache(maxsize=4096)
@@ -393,7 +435,5 @@ def notebook_decoded(text: str) -> str:
 def reveals(decoded_text: str, rules: Iterable, engine: str = "") -> bool:
     """Whether some text rule has its keyword and a pattern's anchor in the text: what any finding needs."""
     hits = find(decoded_text.encode("utf-8", "surrogatepass"), engine)
-    return any(
-        rule.patterns and (not rule.keywords or hits.any(rule.keywords))
-        and any(not p.anchor_name or hits.matched(p.anchor_name) for p in rule.patterns)
-        for rule in rules)
+    return any(any(not p.anchor_name or hits.matched(p.anchor_name) for p in rule.patterns)
+               for rule in hits.keyed(rules if isinstance(rules, (list, tuple)) else list(rules)))

@@ -23,7 +23,7 @@ IAC_SUFFIXES = (".tf", ".bicep", ".json")
 
 def keyword_rules(hits: Hits, rules: Sequence[Rule]) -> tuple[Rule, ...]:
     """The text rules whose keywords occur (engine.rules_for, answered from the candidates)."""
-    return tuple(rule for rule in rules if rule.patterns and (not rule.keywords or hits.any(rule.keywords)))
+    return tuple(hits.keyed(rules))
 
 
 def text_rules(hits: Hits, rules: Sequence[Rule]) -> tuple[Rule, ...]:

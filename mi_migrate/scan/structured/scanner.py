@@ -145,7 +145,7 @@ def scan_value(rel_path: str, text: str, value: Value, rules: Sequence[Rule], in
         # the window as written (anchors can be case-sensitive; the keyword literals are caseless): a pattern
         # whose anchor is not in it is not run
         hits = candidates.find(window.encode("utf-8", "surrogatepass"), candidate_engine)
-        active = [rule for rule in rules if rule.patterns and (not rule.keywords or hits.any(rule.keywords))]
+        active = hits.keyed(rules)
     else:
         active = engine.rules_for(window.lower().encode("utf-8", "replace"), rules)
     if not active:
