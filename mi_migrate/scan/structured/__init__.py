@@ -9,6 +9,7 @@ the same file, which always runs, stands.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from collections.abc import Callable, Container, Sequence
@@ -33,8 +34,10 @@ LABELS = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
 def kind_of(rel_path: str) -> str | None:
-    """The structured format of a file, from its name; None for files scanned as text only."""
+    """The structured format of a file, from its name; None for files scanned as text only. (Asked several times
+    per file by the plan and the scans: kept for recent names.)"""
     name = posixpath.basename(rel_path).lower()
     if name.endswith(".ipynb"):
         return "notebook"
