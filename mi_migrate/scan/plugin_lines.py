@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from mi_migrate.scan.plugin_prefilters import RUN_CLASSES, Prefilter
+from mi_migrate.scan.plugin_prefilters import RUN_CLASSES, Prefilter, byte_class
 
 if TYPE_CHECKING:
     from mi_migrate.scan.candidate_types import Positions
@@ -52,8 +52,7 @@ def literal_expression(literals: tuple[str, ...], case_sensitive: bool) -> bytes
 @functools.cache
 def quoted_run_expression(charset: str, n: int) -> bytes:
     """An expression ending at the end of each line where a quote is followed by n characters of `charset`."""
-    members = b"".join(_hex(char) for char in sorted(set(charset)))
-    return b"(?m)['\"][" + members + b"]{%d}[^\\n]*$" % n
+    return b"(?m)['\"]" + byte_class(charset) + b"{%d}[^\\n]*$" % n
 
 
 def _native_lines(positions: Positions, ascii_text: bytes, expressions: tuple[bytes, ...],

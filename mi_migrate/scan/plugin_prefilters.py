@@ -75,13 +75,29 @@ _KEYWORD_SHAPE = (
 )
 
 
-def _quoted_run(chars: bytes, n: int) -> bytes:
+# The entropy plugins' alphabets (HighEntropyStringsPlugin's charset; tests/test_third_party.py holds them to the
+# installed plugins). The base64 one holds a backslash. Their run classes and file anchors are made from these.
+ENTROPY_CHARSETS = {
+    "Base64HighEntropyString": string.ascii_letters + string.digits + "+/" + "\\-_" + "=",
+    "HexHighEntropyString": string.hexdigits,
+}
+
+
+def byte_class(charset: str) -> bytes:
+    """`charset` (ASCII) as one bytes-regex class, every member hex-escaped."""
+    return b"[" + b"".join(b"\\x%02x" % ord(char) for char in sorted(set(charset))) + b"]"
+
+
+def _quoted_run(charset: str, n: int) -> bytes:
+    """A quoted string of at least n characters of `charset`, all of it: `(['"])([charset]+)\\1` long enough."""
+    chars = byte_class(charset)
     return rb'"' + chars + rb"{%d,}\"|'" % n + chars + rb"{%d,}'" % n
+
 
 RUN_CLASSES = {
     "word": string.ascii_letters + string.digits + "_-",
-    "b64": string.ascii_letters + string.digits + "+/-_=\\",  # the base64 plugin's charset holds a backslash
-    "hex": string.hexdigits,
+    "b64": ENTROPY_CHARSETS["Base64HighEntropyString"],
+    "hex": ENTROPY_CHARSETS["HexHighEntropyString"],
     "alnum": string.ascii_letters + string.digits,
     "lowdigit": string.ascii_lowercase + string.digits,
 }
@@ -147,10 +163,11 @@ PREFILTERS: dict[str, Prefilter] = {
     # corpus); mi-migrate only reports keyword-adjacent high-entropy strings: a secret word on the same line.
     # Outside config files both look only at quoted strings of their alphabet (`(['"])([charset]+)\1`).
     "Base64HighEntropyString": Prefilter(
-        SECRET_WORDS, ("b64", 23), anchor=_secret_word_line(_quoted_run(rb"[A-Za-z0-9+/=_\-\\]", 23)),
+        SECRET_WORDS, ("b64", 23),
+        anchor=_secret_word_line(_quoted_run(ENTROPY_CHARSETS["Base64HighEntropyString"], 23)),
         anchor_skips_config=True),
     "HexHighEntropyString": Prefilter(
-        SECRET_WORDS, ("hex", 9), anchor=_secret_word_line(_quoted_run(rb"[0-9a-fA-F]", 9)),
+        SECRET_WORDS, ("hex", 9), anchor=_secret_word_line(_quoted_run(ENTROPY_CHARSETS["HexHighEntropyString"], 9)),
         anchor_skips_config=True),
 }
 
@@ -158,10 +175,6 @@ PREFILTERS: dict[str, Prefilter] = {
 # tests/test_third_party.py holds them to the installed plugins): enough to tell, without importing
 # detect-secrets, that a line holds no value either plugin could report.
 ENTROPY_LIMITS = {"Base64HighEntropyString": 4.5, "HexHighEntropyString": 3.0}
-ENTROPY_CHARSETS = {
-    "Base64HighEntropyString": string.ascii_letters + string.digits + "+/" + "\\-_" + "=",  # a backslash too
-    "HexHighEntropyString": string.hexdigits,
-}
 ENTROPY_QUOTED = {name: re.compile(rf'([\'"])([{re.escape(charset)}]+)(\1)')
                   for name, charset in ENTROPY_CHARSETS.items()}
 # detect-secrets' is_lock_file names (its filter skips these for every plugin)
