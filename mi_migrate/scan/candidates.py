@@ -190,10 +190,7 @@ class Hits:
         some form), when the native engine scanned this file; None otherwise (the caller then searches itself)."""
         if self._lazy is not None:
             return None
-        found: list[tuple[int, int]] = []
-        if data:
-            _search_database(expression).scan(data, match_event_handler=_note_position, context=found)
-        return bool(found)
+        return native_search(expression, data)
 
     def signature(self, literals: Iterable[bytes]) -> tuple[frozenset[bytes], frozenset[str]] | None:
         """What every answer about `literals` and the anchors depends on, when the native engine scanned this file
@@ -343,6 +340,17 @@ def _search_database(expression: bytes) -> Any:
     return _compiled(hyperscan, [expression], [hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_MULTILINE])
 
 
+def native_search(expression: bytes, data: bytes) -> bool | None:
+    """Whether `expression` (a case-sensitive, multi-line regex) matches anywhere in `data`, with hyperscan; None
+    without it."""
+    if _native() is None:
+        return None
+    found: list[tuple[int, int]] = []
+    if data:
+        _search_database(expression).scan(data, match_event_handler=_note_position, context=found)
+    return bool(found)
+
+
 def _note_position(pattern_id: int, start: int, end: int, flags: int, found: list[tuple[int, int]]) -> None:
     found.append((pattern_id, end))
 
@@ -369,6 +377,28 @@ def finder(engine: str = "") -> _ReFinder | _HyperscanFinder:
 
 def find(data: bytes, engine: str = "") -> Hits:
     return finder(engine or choose()).find(data)
+
+
+@functools.cache
+def rule_finder(engine: str = "") -> _ReFinder | _HyperscanFinder:
+    """A finder of the shipped text rules' keywords and pattern anchors only: what a rule needs to match, asked of
+    decoded text and of the windows around values (reveals, scanner.scan_value). Without the detect-secrets
+    plugins' anchors (keyword-then-quoted-run expressions) its database scans ~3x faster."""
+    from mi_migrate.core.rules import load_rules
+
+    engine = engine or choose()
+    rules = load_rules()
+    literals = tuple(sorted({keyword for rule in rules for keyword in rule.keywords if keyword}))
+    names = tuple(pattern.anchor_name for rule in rules for pattern in rule.patterns
+                  if pattern.anchor_source is not None)
+    if engine == "hyperscan" and _native() is not None:
+        return _HyperscanFinder(literals, names)
+    return _ReFinder(literals, names)
+
+
+def find_for_rules(data: bytes, engine: str = "") -> Hits:
+    """find() for questions about the text rules alone (rule_finder)."""
+    return rule_finder(engine or choose()).find(data)
 
 
 @dataclass(frozen=True)
@@ -434,6 +464,6 @@ def notebook_decoded(text: str) -> str:
 
 def reveals(decoded_text: str, rules: Iterable, engine: str = "") -> bool:
     """Whether some text rule has its keyword and a pattern's anchor in the text: what any finding needs."""
-    hits = find(decoded_text.encode("utf-8", "surrogatepass"), engine)
+    hits = find_for_rules(decoded_text.encode("utf-8", "surrogatepass"), engine)
     return any(any(not p.anchor_name or hits.matched(p.anchor_name) for p in rule.patterns)
                for rule in hits.keyed(rules if isinstance(rules, (list, tuple)) else list(rules)))

@@ -95,6 +95,15 @@ class ValueGate:
 
         return candidates.reveals("\n".join(windows), self.rules, self.engine)
 
+    def decodings_reveal(self, start: int, end: int) -> bool:
+        """Whether any value inside text[start:end] of a YAML file could give a finding: the windows of its values
+        lie within `context` of the piece, so some rule needs its keyword and anchor there, in the raw text or a
+        decoding of it (candidates.yaml_decoding_reveals)."""
+        from mi_migrate.scan import candidates
+
+        region = self.text[max(0, start - self.context) : end + self.context]
+        return candidates.yaml_decoding_reveals(region, self.rules, self.engine)
+
 
 def scan_values(
     rel_path: str, text: str, values: Iterable[Value], rules: Sequence[Rule], index: LineIndex,
@@ -144,7 +153,7 @@ def scan_value(rel_path: str, text: str, value: Value, rules: Sequence[Rule], in
 
         # the window as written (anchors can be case-sensitive; the keyword literals are caseless): a pattern
         # whose anchor is not in it is not run
-        hits = candidates.find(window.encode("utf-8", "surrogatepass"), candidate_engine)
+        hits = candidates.find_for_rules(window.encode("utf-8", "surrogatepass"), candidate_engine)
         active = hits.keyed(rules)
     else:
         active = engine.rules_for(window.lower().encode("utf-8", "replace"), rules)

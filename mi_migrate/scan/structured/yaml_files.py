@@ -35,12 +35,16 @@ class Gate(Protocol):
 
     def windows_reveal(self, windows: Iterable[str]) -> bool: ...
 
+    def decodings_reveal(self, start: int, end: int) -> bool: ...
+
 
 def extract(text: str, keep: Gate | None = None) -> list[Value]:
     """Every string value (Secret data decoded). `keep`: which values a scan can use; the others are not built
     (key path, character offsets), which is most of the work on a large recording."""
     if keep is not None:
-        walked = walk_events(text, keep)
+        walked = walk_chunks(text, keep) if len(text) >= CHUNKED_MIN else None
+        if walked is None:
+            walked = walk_events(text, keep)
         if walked is not None:
             return walked
     try:
@@ -105,13 +109,41 @@ def _resolver() -> yaml.BaseResolver:
     return Loader("")  # type: ignore[no-any-return]
 
 
-def walk_events(text: str, keep: Gate) -> list[Value] | None:
+# Below this many characters a file is walked whole: splitting it would save little.
+CHUNKED_MIN = 8192
+
+
+def walk_chunks(text: str, keep: Gate) -> list[Value] | None:
+    """walk_events() over only the pieces of the file (yaml_chunks.split) a scan can use: those holding a finding
+    of the line scan, or around which some rule has its keyword and anchor in the text or a decoding of it (no
+    value elsewhere can give a finding). A large recording mostly has neither. None when the file does not split
+    or a piece needs compose."""
+    from mi_migrate.scan.structured import yaml_chunks
+
+    chunks = yaml_chunks.split(text)
+    if chunks is None:
+        return None
+    values: list[Value] = []
+    for chunk in chunks:
+        if keep.holds_known(chunk.start, chunk.end) or keep.decodings_reveal(chunk.start, chunk.end):
+            walked = walk_events(text, keep, chunk.start, chunk.end, chunk.root)
+            if walked is None:
+                return None
+            values.extend(walked)
+    return values
+
+
+def walk_events(text: str, keep: Gate, start: int = 0, end: int | None = None,
+                root: tuple[_Path, int] | None = None) -> list[Value] | None:
     """walk() over the parser's events instead of composed nodes: the same values in the same order, without
     building a node for every scalar or resolving the tag of every short one. None (compose then decides, and
     reports any error exactly as before) when the text does not parse, or holds an anchor, an alias, deep
-    nesting or a Kubernetes Secret: those are composed."""
+    nesting or a Kubernetes Secret: those are composed. `start`/`end`: walk only that piece of the text (a
+    yaml_chunks.Chunk), whose root sequence, when `root` is given, is that path with its items numbered from
+    that index."""
+    piece = text if start == 0 and end is None else text[start:end]
     try:
-        events = list(yaml.parse(text, Loader=Loader))
+        events = list(yaml.parse(piece, Loader=Loader))
     except (yaml.YAMLError, RecursionError, ValueError):
         return None
     resolve = _resolver().resolve
@@ -149,6 +181,9 @@ def walk_events(text: str, keep: Gate) -> list[Value] | None:
                     path = (top[0], top[2])
                     top[2] += 1
             if kind is not yaml.ScalarEvent:
+                if root is not None and not frames and kind is yaml.SequenceStartEvent:
+                    frames.append([root[0], False, root[1], True])
+                    continue
                 frames.append([path, kind is yaml.MappingStartEvent, 0, True])
                 if len(frames) > MAX_EVENT_DEPTH:
                     return None
@@ -163,13 +198,13 @@ def walk_events(text: str, keep: Gate) -> list[Value] | None:
                 tag = resolve(yaml.ScalarNode, value, event.implicit)
             if not tag.endswith(":str"):
                 continue
-            start, end, style = event.start_mark.index, event.end_mark.index, event.style
+            first, last, style = event.start_mark.index + start, event.end_mark.index + start, event.style
             p = 1 if style in ("'", '"') else 0
             if (event.start_mark.line == event.end_mark.line and style in ("", "'", '"')
-                    and _verbatim(text, start + p, end, value, style)
-                    and not keep.raw(start + p, start + p + len(value))):
+                    and _verbatim(text, first + p, last, value, style)
+                    and not keep.raw(first + p, first + p + len(value))):
                 continue  # scalar_values' first test, without its slices: the raw text itself, not wanted
-            values.extend(scalar_values(text, event, path, keep))  # type: ignore[arg-type]
+            values.extend(_scalar_values(text, first, last, value, style or "", path, keep))
         elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
             frames.pop()
         elif kind is yaml.DocumentStartEvent:
@@ -178,9 +213,12 @@ def walk_events(text: str, keep: Gate) -> list[Value] | None:
 
 
 def scalar_values(text: str, node: yaml.ScalarNode, path: _Path, keep: Gate | None = None) -> Iterator[Value]:
-    start, end = node.start_mark.index, node.end_mark.index
-    value: str = node.value  # (walk passes on strings shorter than 8 characters: no credential is)
-    style = node.style or ""
+    # (walk passes on strings shorter than 8 characters: no credential is)
+    return _scalar_values(text, node.start_mark.index, node.end_mark.index, node.value, node.style or "", path, keep)
+
+
+def _scalar_values(text: str, start: int, end: int, value: str, style: str, path: _Path,
+                   keep: Gate | None) -> Iterator[Value]:
     raw = text[start:end]
     p = _body_start(raw, style)
     if keep is not None:
