@@ -65,7 +65,8 @@ def _values(rng: random.Random) -> list[str]:
 
 
 KEYS = ("password", "db_pass", "api_key", "secret", "IBM_CLOUD_IAM_API_KEY", "cloudant_password", "cl-key",
-        "softlayer_api_key", "sl_token", "ibm_cos_secret_access_key", "aws_secret", "token", "auth", "name")
+        "softlayer_api_key", "sl_token", "cloudant_api_key", "sl-api-pwd", "ibm_cos_secret_access_key", "aws_secret",
+        "token", "auth", "name")
 FORMS = ('{k} = "{v}"', "{k}: {v}", "{k}={v}", '{k} := "{v}"', '"{k}": "{v}",', "{k} {v}", "['{k}'] = '{v}'",
          'if ("{v}" == {k}) {{', "{k}.assign(\"{v}\")", 'x = "https://u:{v}@acct.cloudant.com"',
          "{k}(\"{v}\")", "$conf['{k}'] = \"{v}\";", "  - {k} => '{v}'", "{k} '{v}';")

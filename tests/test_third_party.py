@@ -55,6 +55,8 @@ def third(findings: list[Finding]) -> list[Finding]:
         ('signature_digest = "«hex:40»"', "app.py", "AZ304", "HexHighEntropyString"),
         ("auth_seed: «b64:32»", "config.yaml", "AZ304", "Base64HighEntropyString"),  # unquoted in config files
         ('token = "Bearer «jwt»"', "client.py", "AZ300", "JwtTokenDetector"),
+        # the plugin's API URL form holds no `sl`: the prefilter's literals must still let it through
+        ('endpoint = "https://api.softlayer.com/soap/v3/«hex:64»"', "app.py", "AZ301", "SoftlayerDetector"),
     ],
 )
 def test_each_mapped_detector_finds_its_secret(text: str, filename: str, rule_id: str, plugin: str) -> None:

@@ -122,7 +122,8 @@ def anchors() -> dict[str, bytes]:
 def _plugin_literals() -> set[bytes]:
     from mi_migrate.scan import third_party
 
-    return {lit for name, pre in third_party.PREFILTERS.items() if name not in third_party.EXCLUDED_PLUGINS
+    return {lit for name, pre in third_party.PREFILTERS.items()
+            if name not in third_party.EXCLUDED_PLUGINS and not third_party.anchor_decides(pre)
             for lit in third_party.file_literals(pre)}
 
 
@@ -198,6 +199,11 @@ class Hits:
         if self._lazy is not None or not isinstance(self._regexes, frozenset) or not self._known.issuperset(literals):
             return None
         return self._found, self._regexes
+
+    @property
+    def exact_anchors(self) -> bool:
+        """The anchors were answered by the scan itself (native engine), not by a regex when asked."""
+        return self._lazy is None
 
     def isascii(self) -> bool:
         return self._data.isascii()

@@ -51,9 +51,10 @@ def _wanted_plugins(rel_path: str, passing: frozenset[str], rules: Sequence[Rule
 
 def _passing_plugins(hits: Hits, config: bool) -> frozenset[str]:
     # the static prefilters first: a file no plugin can report on never imports detect-secrets (pre-commit)
+    exact = hits.exact_anchors  # then an anchor asked of every file decides alone (third_party.anchor_decides)
     return frozenset(
         name for name, literals, anchored, skips_config in _plugin_gates()
-        if (not literals or hits.any(literals))
+        if (not literals or (exact and anchored and not skips_config) or hits.any(literals))
         and (not anchored or (config and skips_config) or hits.matched(name))
     )
 
@@ -89,7 +90,8 @@ def _literals_asked(rules: Sequence[Rule]) -> frozenset[bytes]:
     asked = _ASKED.recall(id(rules), rules)
     if asked is None:
         asked = frozenset({keyword for rule in rules for keyword in rule.keywords}
-                          | {literal for _, literals, _, _ in _plugin_gates() for literal in literals})
+                          | {literal for _, literals, anchored, skips_config in _plugin_gates()
+                             if not (anchored and not skips_config) for literal in literals})
         _ASKED.keep_for(id(rules), rules, asked)
     return asked  # type: ignore[no-any-return]
 

@@ -111,7 +111,7 @@ PREFILTERS: dict[str, Prefilter] = {
     "BasicAuthDetector": Prefilter(("://",), also="@", anchor=rb"://[^{}\s]+:[^{}\s]+@"),
     "CloudantDetector": Prefilter(  # 64 hex digits or 24 letters: both alnum runs
         ("cl",), ("alnum", 24),
-        anchor=rb"(?i:(?:cl|clou|cloudant)[_-]?(?:api)?" + _ASSIGN_KEYWORD + rb"(?:[0-9a-f]{64}|[a-z]{24})"
+        anchor=rb"(?i:(?:cl|clou|cloudant)[_-]?(?:api)?[_-]?" + _ASSIGN_KEYWORD + rb"(?:[0-9a-f]{64}|[a-z]{24})"
         rb"|https?://[\w\-]+:(?:[0-9a-f]{64}|[a-z]{24})@)"),
     "DiscordBotTokenDetector": Prefilter(
         run=("word", 27), anchor=rb"[MNO][a-zA-Z0-9_-]{23,25}\.[a-zA-Z0-9_-]{6}\.[a-zA-Z0-9_-]{27}"),
@@ -149,9 +149,9 @@ PREFILTERS: dict[str, Prefilter] = {
     "PypiTokenDetector": Prefilter(("pypi-age",)),
     "SendGridDetector": Prefilter(("sg.",)),
     "SlackDetector": Prefilter(("xox", "hooks.slack.com")),
-    "SoftlayerDetector": Prefilter(
-        ("sl",), ("alnum", 64),
-        anchor=rb"(?i:(?:softlayer|sl)[_-]?(?:api)?" + _ASSIGN_KEYWORD + rb"[a-z0-9]{64}"
+    "SoftlayerDetector": Prefilter(  # `sl_api_key = …` or the API URL (api.softlayer.com/soap/v3/…)
+        ("sl", "softlayer"), ("alnum", 64),
+        anchor=rb"(?i:(?:softlayer|sl)[_-]?(?:api)?[_-]?" + _ASSIGN_KEYWORD + rb"[a-z0-9]{64}"
         rb"|api.softlayer.com/soap/v3)"),
     "SquareOAuthDetector": Prefilter(("sq0csp-",)),
     "StripeDetector": Prefilter(("k_live_",)),

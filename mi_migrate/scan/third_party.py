@@ -146,6 +146,13 @@ def file_literals(pre: Prefilter) -> tuple[bytes, ...]:
     return tuple(lit.lower().encode() for lit in pre.literals)
 
 
+def anchor_decides(pre: Prefilter) -> bool:
+    """Whether the plugin's anchor is asked of every file: then, where a scan answers anchors exactly (the native
+    engine), the file literals add nothing and are not looked for (both are necessary conditions; the `re` engine
+    still asks the literals first, as they are cheaper than its anchor regex)."""
+    return pre.anchor is not None and not pre.anchor_skips_config
+
+
 def is_config_file(rel_path: str) -> bool:
     """Files whose `key = value` lines detect-secrets' transformers would treat as quoted strings."""
     base = os.path.basename(rel_path).lower()
