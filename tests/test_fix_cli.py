@@ -130,3 +130,16 @@ def test_pyproject_dependencies_extended(tmp_path: Path, monkeypatch: pytest.Mon
     assert fix(".").exit_code == 0
     assert (root / "pyproject.toml").read_text() == (
         '[project]\nname = "svc"\ndependencies = [\n  "azure-storage-blob",  # storage\n  "azure-identity",\n]\n')
+
+
+def test_a_key_passed_by_position_is_rewritten_where_nothing_says_credential(tmp_path: Path) -> None:
+    """`CosmosClient(url, key)`: no `credential` anywhere in the file (the Azure SDK's own samples), yet the scan
+    reports it and fix rewrites it, as it does the keyword form."""
+    app = tmp_path / "app.py"
+    app.write_text('import os\nfrom azure.cosmos import CosmosClient\n\n'
+                   'client = CosmosClient(os.environ["COSMOS_ENDPOINT"], os.environ["COSMOS_KEY"])\n')
+    result = CliRunner().invoke(main, ["fix", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    text = app.read_text()
+    assert 'CosmosClient(os.environ["COSMOS_ENDPOINT"], credential)' in text and "COSMOS_KEY" not in text, text
+    assert "credential = DefaultAzureCredential()" in text

@@ -45,6 +45,7 @@ def matchers_for(rules: Sequence[Rule]) -> Matchers:
         if spec.get("check") not in CHECKS:
             continue
         gate = _Gate()
+        positional: set[bytes] = set()  # clients taking the credential by position: no token need be written
         base = {k: v for k, v in spec.items() if k != "targets"}
         for raw in spec.get("targets", []):
             settings = {**base, **raw}
@@ -55,6 +56,8 @@ def matchers_for(rules: Sequence[Rule]) -> Matchers:
                 for name, position in raw.get("callables", {}).items():
                     qualified = f"{module}.{name}"
                     gate.add(module, name.split(".", 1)[0])
+                    if settings.get("check") == "credential" and int(position) >= 0:
+                        positional.add(name.split(".", 1)[0].lower().encode())
                     target = Target(
                         rule,
                         qualified,
@@ -83,6 +86,8 @@ def matchers_for(rules: Sequence[Rule]) -> Matchers:
             for qualified in spec.get("attributes", {}):
                 gate.add(qualified, qualified.rsplit(".", 1)[-1])
         tokens = tuple(t.lower().encode() for t in spec.get("tokens", ()))
+        if tokens:  # `CosmosClient(url, key)` holds none of the tokens a keyword or credential object writes
+            tokens += tuple(sorted(positional))
         matchers.prefilter.append((rule, gate.frozen(), tokens))
     matchers.tails = {q.rsplit(".", 1)[-1] for q in (*matchers.by_name, *matchers.credential_classes)}
     matchers.gate_literals = frozenset(
@@ -469,6 +474,8 @@ class Analysis:
             if not strings:
                 continue
             if isinstance(value, ast.Dict):
+                if not value.keys:
+                    return None  # `{}`: no key in it (a test of a client without one)
                 keys = {k.value for k in value.keys if isinstance(k, ast.Constant)}
                 return {"credential": "master-key-dict" if "masterKey" in keys else "key-dict"}
             setting = self.env_setting(value, scope)
