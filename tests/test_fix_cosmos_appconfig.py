@@ -320,3 +320,29 @@ def test_runtime_rewritten_appconfig_client(tmp_path, monkeypatch):
         assert reqs[0].authorization.startswith("Bearer ")
         assert reqs[0].bearer_audience == "https://azconfig.io"
         assert ep.resources == ["https://azconfig.io"]
+
+
+def test_cosmos_v3_module_path_and_key_by_position(tmp_path):
+    """The v3 SDK's samples: `azure.cosmos.cosmos_client` under an alias, the master key by position, in the
+    auth dict, with the consistency level after it; both become the token credential in the key's place."""
+    code, changes = rewrite('''
+        import os
+        import azure.cosmos.cosmos_client as cosmos_client
+
+        HOST = os.environ["ACCOUNT_HOST"]
+        MASTER_KEY = os.environ["ACCOUNT_KEY"]
+        client = cosmos_client.CosmosClient(HOST, MASTER_KEY, "Session")
+        other = cosmos_client.CosmosClient(HOST, {"masterKey": MASTER_KEY})
+    ''', tmp_path)
+    assert code == dedent('''
+        import os
+        import azure.cosmos.cosmos_client as cosmos_client
+        from azure.identity import DefaultAzureCredential
+
+        credential = DefaultAzureCredential()
+
+        HOST = os.environ["ACCOUNT_HOST"]
+        client = cosmos_client.CosmosClient(HOST, credential, "Session")
+        other = cosmos_client.CosmosClient(HOST, credential)
+    ''')
+    assert [c.status for c in changes] == ["rewritten", "rewritten"]

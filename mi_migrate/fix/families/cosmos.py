@@ -19,7 +19,7 @@ from mi_migrate.fix.families.common import operations, require_https, targets_fo
 from mi_migrate.fix.model import Change
 from mi_migrate.fix.values import EnvRead, Literal, Unknown, Variable, resolve, string_value
 
-MODULES = ("azure.cosmos",)
+MODULES = ("azure.cosmos", "azure.cosmos.cosmos_client")  # the second: the v3 SDK's samples import it
 AIO_MODULES = ("azure.cosmos.aio",)
 FROM_CONNECTION_STRING = (
     Spec("CosmosClient", "cosmos", "ENDPOINT", positional=("credential", "consistency_level"),
