@@ -143,3 +143,21 @@ def test_a_key_passed_by_position_is_rewritten_where_nothing_says_credential(tmp
     text = app.read_text()
     assert 'CosmosClient(os.environ["COSMOS_ENDPOINT"], credential)' in text and "COSMOS_KEY" not in text, text
     assert "credential = DefaultAzureCredential()" in text
+
+
+def test_every_call_site_the_scan_reports_is_rewritten_or_listed(tmp_path: Path) -> None:
+    """Clients the scan reports but no rewrite family knows (Speech, Communication Identity, App Configuration
+    with a key) are listed as manual steps with the reason, never dropped; the file is left as it was."""
+    app = tmp_path / "app.py"
+    source = ('import os\nimport azure.cognitiveservices.speech as speechsdk\n'
+              'from azure.communication.identity import CommunicationIdentityClient\n'
+              'from azure.appconfiguration import AzureAppConfigurationClient\n'
+              'sc = speechsdk.SpeechConfig(subscription=os.environ["SPEECH_KEY"], region="westus")\n'
+              'ci = CommunicationIdentityClient.from_connection_string(os.environ["ACS_CONNECTION_STRING"])\n'
+              'ac = AzureAppConfigurationClient(os.environ["APPCONFIG_ENDPOINT"], os.environ["APPCONFIG_KEY"])\n')
+    app.write_text(source)
+    result = CliRunner().invoke(main, ["fix", str(tmp_path)])
+    assert "3 left as manual steps" in result.output, result.output
+    for line, client in ((5, "SpeechConfig"), (6, "CommunicationIdentityClient"), (7, "AzureAppConfigurationClient")):
+        assert f"app.py:{line}: manual: {client}: mi-migrate has no rewrite for {client}" in result.output
+    assert app.read_text() == source

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mi_migrate.core.finding import Kind, Note
+from mi_migrate.core.finding import Finding, Kind, Note
 from mi_migrate.fix import transaction
 from mi_migrate.fix.files import read_source, unified_diff, write_atomic
 from mi_migrate.fix.model import Change, FileFix, FixOptions
@@ -43,6 +43,12 @@ class FixResult:
 def flagged_files(options: FixOptions) -> tuple[list[tuple[Path, str]], list[Note], Path]:
     """Python files with key-based code findings, and notebooks that mention an Azure SDK: the only files worth
     parsing with libcst. Discovery runs once and only Python files are scanned (with the AZ2 rules)."""
+    files, notes, root, _ = _flagged(options)
+    return files, notes, root
+
+
+def _flagged(options: FixOptions) -> tuple[list[tuple[Path, str]], list[Note], Path, dict[str, list[Finding]]]:
+    """flagged_files(), with the key-based client calls the scan reported in each file."""
     from mi_migrate.core import config as config_mod
     from mi_migrate.scan import discovery
     from mi_migrate.scan.files import scan_files
@@ -61,7 +67,31 @@ def flagged_files(options: FixOptions) -> tuple[list[tuple[Path, str]], list[Not
               if f.kind in (Kind.KEY_BASED_CODE, Kind.THIRD_PARTY_SECRET) or f.rule_id.startswith("AZ2")}
     files = [(path, rel) for path, rel in code if rel in wanted]
     files.extend((path, rel) for path, rel in found if rel.endswith(".ipynb") and _mentions_azure(path, max_size))
-    return sorted(files, key=lambda item: item[1]), notes + result.notes, cfg.root
+    calls: dict[str, list[Finding]] = {}
+    for finding in findings:
+        if finding.kind is Kind.KEY_BASED_CODE:
+            calls.setdefault(finding.path, []).append(finding)
+    return sorted(files, key=lambda item: item[1]), notes + result.notes, cfg.root, calls
+
+
+def unhandled(fix: FileFix, reported: list[Finding]) -> list[Change]:
+    """Manual steps for the key-based calls the scan reported in this file that no rewrite family took up (a
+    client mi-migrate has no rewrite for): `fix` lists every call site the scan reports, never drops one."""
+    covered = [(change.line, change.end_line) for change in fix.changes]
+    steps = []
+    for finding in reported:
+        line = finding.span.line
+        if any(first <= line <= last for first, last in covered):
+            continue
+        client = finding.fields.get("client") or finding.fields.get("credential", "") or finding.rule_id
+        steps.append(Change(
+            path=fix.path, line=line, end_line=finding.span.end_line, family=finding.fields.get("family", ""),
+            client=client, service=finding.service, status="manual",
+            is_async=finding.fields.get("async") == "true",
+            reason=f"mi-migrate has no rewrite for {client} ({finding.rule_id}); "
+                   "pass it a token credential by hand if its service supports Entra ID"))
+        covered.append((line, finding.span.end_line))
+    return steps
 
 
 def _mentions_azure(path: Path, max_size: int) -> bool:
@@ -89,7 +119,7 @@ def plan_fixes(options: FixOptions) -> FixResult:
     A file that fails in an unforeseen way becomes a note and is left unchanged; the run goes on."""
     from mi_migrate.fix.settings import RepoSettings, settings_root
 
-    files, notes, root = flagged_files(options)
+    files, notes, root, calls = _flagged(options)
     settings = RepoSettings(settings_root(options.paths))
     result = FixResult(notes=list(notes), root=root, settings=settings)
     for path, rel in files:
@@ -101,6 +131,7 @@ def plan_fixes(options: FixOptions) -> FixResult:
             result.notes.append(Note(rel, f"not rewritten: internal error ({describe(exc)}); left unchanged"))
             continue
         if fix is not None:
+            fix.changes.extend(unhandled(fix, calls.get(rel, [])))
             result.files.append(fix)
     if any(f.changed for f in result.files):
         from mi_migrate.fix import dependencies
