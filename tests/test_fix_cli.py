@@ -161,3 +161,7 @@ def test_every_call_site_the_scan_reports_is_rewritten_or_listed(tmp_path: Path)
     for line, client in ((5, "SpeechConfig"), (6, "CommunicationIdentityClient"), (7, "AzureAppConfigurationClient")):
         assert f"app.py:{line}: manual: {client}: mi-migrate has no rewrite for {client}" in result.output
     assert app.read_text() == source
+    report = tmp_path.parent / "report.md"  # the report keeps them apart from the manual steps of known clients
+    result = CliRunner().invoke(main, ["report", str(tmp_path), "-o", str(report)])
+    assert result.exit_code == 0, result.output
+    assert "0 of 3 key-based call sites rewritten (0%), 0 manual, 3 without an automatic rewrite" in report.read_text()

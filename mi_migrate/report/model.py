@@ -98,7 +98,8 @@ def build(scan: ScanResult, fix: FixResult | None, paths: tuple[str, ...], mode:
           client_id_env: str | None = None) -> dict[str, Any]:
     root: Path = Path(scan.root)
     findings: list[Finding] = sorted(scan.findings, key=lambda f: (f.path, f.span.line, f.span.column, f.rule_id))
-    changes: list[Change] = list(fix.changes) if fix is not None else []
+    # a call site fix lists only because no rewrite family knows its client is the report's "not covered"
+    changes: list[Change] = [c for c in fix.changes if not c.extra.get("no_rewrite")] if fix is not None else []
     redactor = Redactor(root)
     grouper = Grouper(root)
     index = RepoIndex(root, fix)
