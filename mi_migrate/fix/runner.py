@@ -84,11 +84,14 @@ def unhandled(fix: FileFix, reported: list[Finding]) -> list[Change]:
         if any(first <= line <= last for first, last in covered):
             continue
         client = finding.fields.get("client") or finding.fields.get("credential", "") or finding.rule_id
+        credential = finding.fields.get("credential", "")
+        form = f"{client} with {'an' if credential[:1] in 'aeiouAEIOU' else 'a'} {credential} credential" \
+            if credential and credential != client else client
         steps.append(Change(
             path=fix.path, line=line, end_line=finding.span.end_line, family=finding.fields.get("family", ""),
             client=client, service=finding.service, status="manual",
             is_async=finding.fields.get("async") == "true",
-            reason=f"mi-migrate has no rewrite for {client} ({finding.rule_id}); "
+            reason=f"mi-migrate has no rewrite for {form} ({finding.rule_id}); "
                    "pass it a token credential by hand if its service supports Entra ID",
             extra={"no_rewrite": True}))  # the report shows these as "without an automatic rewrite"
         covered.append((line, finding.span.end_line))
