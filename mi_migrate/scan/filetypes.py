@@ -53,8 +53,8 @@ def _passing_plugins(hits: Hits, config: bool) -> frozenset[str]:
     # the static prefilters first: a file no plugin can report on never imports detect-secrets (pre-commit)
     exact = hits.exact_anchors  # then an anchor asked of every file decides alone (third_party.anchor_decides)
     return frozenset(
-        name for name, literals, anchored, skips_config in _plugin_gates()
-        if (not literals or (exact and anchored and not skips_config) or hits.any(literals))
+        name for name, literals, anchored, skips_config, decides in _plugin_gates()
+        if (not literals or (exact and decides) or hits.any(literals))
         and (not anchored or (config and skips_config) or hits.matched(name))
     )
 
@@ -90,20 +90,22 @@ def _literals_asked(rules: Sequence[Rule]) -> frozenset[bytes]:
     asked = _ASKED.recall(id(rules), rules)
     if asked is None:
         asked = frozenset({keyword for rule in rules for keyword in rule.keywords}
-                          | {literal for _, literals, anchored, skips_config in _plugin_gates()
-                             if not (anchored and not skips_config) for literal in literals})
+                          | {literal for _, literals, _, _, decides in _plugin_gates() if not decides
+                             for literal in literals})
         _ASKED.keep_for(id(rules), rules, asked)
     return asked  # type: ignore[no-any-return]
 
 
 @functools.cache
-def _plugin_gates() -> tuple[tuple[str, tuple[bytes, ...], bool, bool], ...]:
-    """(plugin, file literals, has an anchor, the anchor is skipped in config files) of every plugin we run,
-    made once: plugins() asks for every file."""
+def _plugin_gates() -> tuple[tuple[str, tuple[bytes, ...], bool, bool, bool], ...]:
+    """(plugin, file literals, has an anchor, the anchor is skipped in config files, the anchor decides alone with
+    the native engine: third_party.anchor_decides) of every plugin we run, made once: plugins() asks for every
+    file."""
     from mi_migrate.scan import third_party
 
     return tuple(
-        (name, third_party.file_literals(pre), pre.anchor is not None, pre.anchor_skips_config)
+        (name, third_party.file_literals(pre), pre.anchor is not None, pre.anchor_skips_config,
+         third_party.anchor_decides(pre))
         for name, pre in third_party.PREFILTERS.items() if name not in third_party.EXCLUDED_PLUGINS)
 
 
