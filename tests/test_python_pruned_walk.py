@@ -76,6 +76,16 @@ CASES = {
         + f"def setup():\n    global KEY\n    KEY = '{SECRET}'\n" + FILLER
         + "client = BlobServiceClient('https://a.blob.core.windows.net', credential=KEY)\n",
         ("AZ202", "client = BlobServiceClient(")),
+    "global-with-comment-and-names-list": (
+        "from azure.storage.blob import BlobServiceClient\nKEY = None\n" + FILLER
+        + f"def setup():\n    global OTHER, KEY  # set once\n    KEY = '{SECRET}'\n" + FILLER
+        + "client = BlobServiceClient('https://a.blob.core.windows.net', credential=KEY)\n",
+        ("AZ202", "client = BlobServiceClient(")),
+    "global-at-end-of-module": (
+        "from azure.storage.blob import BlobServiceClient\n" + FILLER
+        + "def make():\n    return BlobServiceClient('https://a.blob.core.windows.net', credential=KEY)\n"
+        + f"def setup():\n    KEY = '{SECRET}'; global KEY",
+        ("AZ202", "    return BlobServiceClient(")),
     "walrus-binds-in-expression": (
         "import os\nfrom azure.storage.blob import BlobServiceClient\n" + FILLER
         + "if (key := os.environ['STORAGE_KEY']):\n    pass\n" + FILLER
@@ -152,6 +162,23 @@ def test_module_naming_watched_things_only_in_text_is_not_parsed(monkeypatch: py
     called = text + "c = BlobServiceClient(u, credential=k)\n"
     assert _scan(called) == []  # an unresolved name: parsed, no finding
     assert seen == [called]
+
+
+def test_global_in_prose_is_no_binding_statement(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A docstring line starting "global state of the cluster" is no `global` statement: no line is watched, so a
+    generated model module saying so is not parsed; the statement itself, at a line's start, is."""
+    text = (
+        "from azure.core import serialization\n\n\nclass Health(serialization.Model):\n"
+        '    """The aggregated health.\n\n    global state of the cluster is within limits. The default\n'
+        '    global policy applies\n    """\n'
+    )
+    seen = _parses(monkeypatch)
+    assert _scan(text) == []
+    assert seen == []
+    matchers = python_analysis.matchers_for(load_rules())
+    statement = text + "def reset():\n    global POLICY\n    POLICY = None\n"
+    watched = python_analysis._watch(matchers).lines(statement)
+    assert watched is not None and watched.lines == [statement.splitlines().index("    global POLICY") + 1]
 
 
 def test_analysis_and_joined_literals_share_one_parse(monkeypatch: pytest.MonkeyPatch) -> None:

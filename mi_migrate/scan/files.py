@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -72,12 +73,13 @@ def scan_bytes(rel_path: str, data: bytes, settings: ScanSettings) -> tuple[list
     return suppress.apply_inline(findings, text, index), notes
 
 
-def scan_file(path: Path, rel_path: str, settings: ScanSettings) -> tuple[list[Finding], list[Note], int]:
-    try:
-        size = path.stat().st_size
-        if size > settings.max_file_size:
-            return [], [Note(rel_path, f"skipped: {size} bytes is over the {settings.max_file_size}-byte cap")], 0
-        data = path.read_bytes()
+def scan_file(path: Path | str, rel_path: str, settings: ScanSettings) -> tuple[list[Finding], list[Note], int]:
+    try:  # one open, its fstat for the cap, one read: no pathlib objects and no second stat per file
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > settings.max_file_size:
+                return [], [Note(rel_path, f"skipped: {size} bytes is over the {settings.max_file_size}-byte cap")], 0
+            data = handle.read()
     except OSError as exc:
         return [], [Note(rel_path, f"skipped: cannot read ({exc.strerror or exc.__class__.__name__})")], 0
     try:
@@ -95,7 +97,7 @@ def _scan_chunk(
     notes: list[Note] = []
     total = 0
     for abs_path, rel_path in chunk:
-        f, n, size = scan_file(Path(abs_path), rel_path, settings)
+        f, n, size = scan_file(abs_path, rel_path, settings)
         findings.extend(f)
         notes.extend(n)
         total += size
@@ -110,18 +112,20 @@ def _chunks(items: Sequence[tuple[str, str]], count: int) -> Iterator[list[tuple
 
 def scan_files(files: Sequence[tuple[Path, str]], settings: ScanSettings, jobs: int = 0) -> ScanResult:
     """Scan (absolute path, repository-relative path) pairs, in parallel when the input is large."""
+    from mi_migrate.scan import candidates
+
     result = ScanResult()
     items = [(str(p), rel) for p, rel in files]
     jobs = jobs or usable_cpus()
     total_size = 0
-    for p, _ in files:
+    for p, _ in files:  # only as far as the engine and pool choices need: past both thresholds nothing changes
+        if total_size >= max(PARALLEL_THRESHOLD_BYTES, candidates.NATIVE_MIN_BYTES):
+            break
         try:
-            total_size += p.stat().st_size
+            total_size += os.stat(p).st_size
         except OSError:
             pass
     if not settings.engine:  # one engine for the whole scan: native when it pays for its compile time
-        from mi_migrate.scan import candidates
-
         settings = replace(settings, engine=candidates.choose(total_size))
     if jobs <= 1 or len(items) < 2 or total_size < PARALLEL_THRESHOLD_BYTES:
         f, n, size, count = _scan_chunk(items, settings)

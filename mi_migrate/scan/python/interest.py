@@ -21,8 +21,10 @@ from mi_migrate.scan.python.targets import Matchers
 
 # Statements that bind a name from inside an expression or for another scope (walrus, `global`): their lines are
 # watched too, so the walk enters them and every function holding one. A `global` statement starts a line or
-# follows `;` or a compound statement's colon ("the global pool" in a docstring is no statement).
-_BINDERS = (rb":=", rb"(?:^|[\n;:])[ \t]*global[ \t]+[A-Za-z_]")
+# follows `;` or a compound statement's colon, and its first name is followed by a comma, the statement's end, a
+# comment or a continuation ("the global pool" or "global state of the cluster" in a docstring is no statement).
+# The match ends one character past the name (the terminator may be the line break): its hit is counted one back.
+_BINDERS = (rb":=", rb"(?:^|[\n;:])[ \t]*global[ \t]+[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*[ \t]*(?:[,;#\\\r\n]|$)")
 _GLOBAL_STATEMENT = re.compile(_BINDERS[1])
 
 
@@ -107,7 +109,8 @@ class Watch:
             found = _search(data, [(index, name) for index, name in enumerate(self.names) if live[index]],
                             len(self.names))
         fallback = self.fallback_indices
-        ends = sorted(end for index, end in found
+        global_index = len(self.names) + 1
+        ends = sorted(end - (index == global_index) for index, end in found
                       if live[index] and (index not in fallback or fallback_may_report(data, end)))
         return InterestingLines(data, line_numbers(data, ends), frozenset(), self)
 
@@ -149,7 +152,7 @@ def fallback_may_report(data: bytes, end: int) -> bool:
 def _search(data: bytes, names: list[tuple[int, _Name]], binder: int) -> list[tuple[int, int]]:
     """Hits.positions' (expression index, end offset) pairs without the native engine: a find per name (one `re`
     alternation of them all is seconds on a 2 MB module), ASCII word boundaries as the native engine has them;
-    binding statements are given index `binder`."""
+    binding statements are given index `binder` (`:=`) and `binder + 1` (`global`)."""
     found: list[tuple[int, int]] = []
     for index, name in names:
         start = data.find(name.literal)
@@ -163,7 +166,7 @@ def _search(data: bytes, names: list[tuple[int, _Name]], binder: int) -> list[tu
         found.append((binder, start + 2))
         start = data.find(b":=", start + 2)
     if b"global" in data:
-        found += [(binder, match.end()) for match in _GLOBAL_STATEMENT.finditer(data)]
+        found += [(binder + 1, match.end()) for match in _GLOBAL_STATEMENT.finditer(data)]
     return found
 
 
