@@ -331,6 +331,32 @@ def test_yaml_alignment_maps_each_decoded_character_to_its_source(source: str) -
         assert raw == char or raw in "\\'" or (char in " \n" and raw in "\r\n"), (char, raw, offset)
 
 
+def test_offset_runs_answer_as_the_list_of_offsets_would() -> None:
+    """align() keeps offsets as runs; indexing (also from the end), iteration and length must give what the
+    plain list of per-character offsets gave, for runs that touch, jump and hold one character."""
+    import random
+
+    from mi_migrate.scan.structured.values import OffsetRuns
+
+    rng = random.Random(11)
+    for _ in range(50):
+        runs, plain, offset = OffsetRuns(), [], rng.randrange(100)
+        for _ in range(rng.randrange(1, 12)):
+            offset += rng.choice((0, 0, 1, 2, 7))  # 0: the next run continues the last one
+            count = rng.choice((0, 1, 1, 3, 40))
+            runs.add(offset, count)
+            plain.extend(range(offset, offset + count))
+            offset += count
+        assert len(runs) == len(plain) and list(runs) == plain
+        again = OffsetRuns()
+        for item in plain:
+            again.add(item)
+        assert again == runs  # one offset at a time makes the same runs
+        assert [runs[i] for i in range(-len(plain), len(plain))] == plain + plain
+        with pytest.raises(IndexError):
+            runs[len(plain)]
+
+
 @pytest.mark.parametrize(
     ("source", "quote", "markers", "end"),
     [

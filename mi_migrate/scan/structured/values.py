@@ -8,7 +8,8 @@ run the ordinary text rules on the decoded value and still report the exact file
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from bisect import bisect_right
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 _IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$-]*")
@@ -24,6 +25,51 @@ class ParseFailure(Exception):
     def note_text(self, what: str) -> str:
         where = f" at line {self.line}" if self.line else ""
         return f"scanned as text: invalid {what}{where} ({self})"
+
+
+class OffsetRuns(Sequence[int]):
+    """File offsets of a decoded value's characters kept as runs (each character of a run one offset past the
+    last): a recorded response body of 100 KB is a few runs, not a list of 100,000 integers. Built by add()."""
+
+    __slots__ = ("_firsts", "_length", "_starts")
+
+    def __init__(self) -> None:
+        self._starts: list[int] = []  # the index in the value where each run begins
+        self._firsts: list[int] = []  # the file offset of that character
+        self._length = 0
+
+    def add(self, offset: int, count: int = 1) -> None:
+        """Append `count` characters at file offsets offset, offset + 1, …"""
+        if count <= 0:
+            return
+        firsts = self._firsts
+        if not firsts or firsts[-1] + (self._length - self._starts[-1]) != offset:
+            self._starts.append(self._length)
+            firsts.append(offset)
+        self._length += count
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, index: int) -> int:  # type: ignore[override]
+        if not isinstance(index, int):
+            raise TypeError("OffsetRuns takes integer indexes")
+        if index < 0:
+            index += self._length
+        if not 0 <= index < self._length:
+            raise IndexError(index)
+        run = bisect_right(self._starts, index) - 1
+        return self._firsts[run] + index - self._starts[run]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, OffsetRuns):
+            return NotImplemented
+        return (self._length, self._starts, self._firsts) == (other._length, other._starts, other._firsts)
+
+    def __iter__(self) -> Iterator[int]:
+        ends = [*self._starts[1:], self._length] if self._starts else []
+        for start, first, end in zip(self._starts, self._firsts, ends, strict=True):
+            yield from range(first, first + end - start)
 
 
 @dataclass(frozen=True)

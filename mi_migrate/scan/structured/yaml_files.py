@@ -17,7 +17,7 @@ from typing import Protocol
 
 import yaml
 
-from mi_migrate.scan.structured.values import YAML_ESCAPES, ParseFailure, Value, join_index, join_key
+from mi_migrate.scan.structured.values import YAML_ESCAPES, OffsetRuns, ParseFailure, Value, join_index, join_key
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _HEX_WIDTH = {"x": 2, "u": 4, "U": 8}
@@ -282,7 +282,7 @@ def align(raw: str, base: int, value: str, style: str) -> Sequence[int] | None:
     p = _body_start(raw, style)
     if _verbatim(raw, p, len(raw), value, style):
         return range(base + p, base + p + len(value))  # the raw text itself (most scalars): no walk
-    offsets: list[int] = []
+    offsets = OffsetRuns()
     i = 0
     n = len(raw)
     special = _SPECIAL[style if style in _SPECIAL else ""]
@@ -295,7 +295,7 @@ def align(raw: str, base: int, value: str, style: str) -> Sequence[int] | None:
             q = found.start() if found else n
             run = _common_run(raw, p, q, value, i)
             if run:
-                offsets.extend(range(base + p, base + p + run))
+                offsets.add(base + p, run)
                 p += run
                 i += run
                 continue
@@ -310,19 +310,19 @@ def align(raw: str, base: int, value: str, style: str) -> Sequence[int] | None:
             decoded, width = _escape(raw, p)
             if decoded != char:
                 return None
-            offsets.append(base + p)
+            offsets.add(base + p)
             p += width
             i += 1
             continue
         if style == "'" and r == "'" and raw[p + 1 : p + 2] == "'":
             if char != "'":
                 return None
-            offsets.append(base + p)
+            offsets.add(base + p)
             p += 2
             i += 1
             continue
         if r == char or (char in " \n" and r in "\r\n"):
-            offsets.append(base + p)
+            offsets.add(base + p)
             p += 1
             i += 1
         elif r in " \t\r\n":
