@@ -637,3 +637,22 @@ def test_a_plugin_finding_on_an_azure_secret_decoded_elsewhere_is_dropped(candid
     assert engine.deduplicate([found[0], plugin, found[1]], {}) == [found[0], found[1]]
     code = replace(found[0], secret_hash="")  # code findings own no secret: a plugin finding there stays
     assert engine.deduplicate([code, plugin], {}) == [code, plugin]
+
+
+def test_azure_rules_on_a_line_are_those_rules_for_finds() -> None:
+    """_azure_rules_in (one test per distinct keyword) picks what engine.rules_for picks (one loop per rule), in
+    the same order, on every rule example line and on lines mixing keywords at random."""
+    from mi_migrate.scan import engine
+
+    rules = third_party._azure_rules()
+    keywords = sorted({keyword.decode() for rule in rules for keyword in rule.keywords})
+    lines = [fakes.expand(example.text) for rule in load_rules() for example in rule.examples]
+    rng = random.Random(3)
+    lines += [" x ".join(rng.sample(keywords, rng.randrange(0, 4))).upper() for _ in range(200)]
+    picked_any = 0
+    for line in lines:
+        lower = line.lower().encode("utf-8", "replace")
+        expected = engine.rules_for(lower, rules)
+        assert third_party._azure_rules_in(lower) == expected, line[:40]
+        picked_any += bool(expected)
+    assert picked_any > 100

@@ -444,9 +444,11 @@ def yaml_decoding_reveals(text: str, rules: Iterable, engine: str = "") -> bool:
     or removed. The raw text is tried with them (a keyword in an escaped context the window keeps raw)."""
     from mi_migrate.scan.structured.values import YAML_ESCAPES, decode_text
 
-    decoded = decode_text(text, YAML_ESCAPES)
+    decoded = decode_text(text, YAML_ESCAPES)  # the text itself when it holds no backslash: not tried twice
     lines = [line.strip(" \t\r") for line in decoded.split("\n")]  # folding drops the spaces around a break
-    return reveals("\n".join((text, decoded, " ".join(lines), "".join(lines))), rules, engine)
+    tried = (text, " ".join(lines), "".join(lines)) if decoded is text else (text, decoded, " ".join(lines),
+                                                                             "".join(lines))
+    return reveals("\n".join(tried), rules, engine)
 
 
 # Adjacent strings of a JSON array (`"line 1\n", "line 2"`): a notebook joins them into one value.
