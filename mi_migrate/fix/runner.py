@@ -65,8 +65,9 @@ def _flagged(options: FixOptions) -> tuple[list[tuple[Path, str]], list[Note], P
     findings = config_mod.apply(cfg, result.findings)
     wanted = {f.path for f in findings
               if f.kind in (Kind.KEY_BASED_CODE, Kind.THIRD_PARTY_SECRET) or f.rule_id.startswith("AZ2")}
-    files = [(path, rel) for path, rel in code if rel in wanted]
-    files.extend((path, rel) for path, rel in found if rel.endswith(".ipynb") and _mentions_azure(path, max_size))
+    files = [(Path(path), rel) for path, rel in code if rel in wanted]
+    files.extend((Path(path), rel) for path, rel in found
+                 if rel.endswith(".ipynb") and _mentions_azure(Path(path), max_size))
     calls: dict[str, list[Finding]] = {}
     for finding in findings:
         if finding.kind is Kind.KEY_BASED_CODE:

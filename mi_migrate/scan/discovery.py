@@ -100,8 +100,9 @@ def _inside(path: str, base: str) -> str | None:
     return rel if os.sep == "/" else rel.replace(os.sep, "/")  # relpath is normalised already
 
 
-def collect(paths: list[Path], cfg: Config) -> tuple[list[tuple[Path, str]], list[Note]]:
-    """(absolute path, root-relative POSIX path) for each file to scan, sorted, and notes on skipped ones."""
+def collect(paths: list[Path], cfg: Config) -> tuple[list[tuple[str, str]], list[Note]]:
+    """(absolute path, root-relative POSIX path) for each file to scan, sorted, and notes on skipped ones. The
+    paths are strings: a Path per file cost a tenth of a second on a 25k-file tree before any scanning starts."""
     walk = _Walk(cfg=cfg, root=os.path.abspath(cfg.root), exclude=cfg.exclude_spec())
     for given in paths or [Path(".")]:
         path = os.path.abspath(given)
@@ -122,7 +123,7 @@ def collect(paths: list[Path], cfg: Config) -> tuple[list[tuple[Path, str]], lis
     return _finish(walk), walk.notes
 
 
-def _finish(walk: _Walk) -> list[tuple[Path, str]]:
+def _finish(walk: _Walk) -> list[tuple[str, str]]:
     """Drop excluded discovered files; scan each real file once, by its explicit, else its non-link, path."""
     best: dict[str, tuple[tuple[bool, bool], str, str]] = {}
     for path, display, explicit, known, kept in walk.files:
@@ -133,7 +134,7 @@ def _finish(walk: _Walk) -> list[tuple[Path, str]]:
         current = best.get(real)
         if current is None or rank > current[0]:
             best[real] = (rank, path, display)
-    return sorted(((Path(path), display) for _, path, display in best.values()), key=lambda item: item[1])
+    return sorted(((path, display) for _, path, display in best.values()), key=lambda item: item[1])
 
 
 def _collect_dir(walk: _Walk, directory: str) -> None:

@@ -110,12 +110,12 @@ def _chunks(items: Sequence[tuple[str, str]], count: int) -> Iterator[list[tuple
         yield list(items[start : start + size])
 
 
-def scan_files(files: Sequence[tuple[Path, str]], settings: ScanSettings, jobs: int = 0) -> ScanResult:
+def scan_files(files: Sequence[tuple[Path | str, str]], settings: ScanSettings, jobs: int = 0) -> ScanResult:
     """Scan (absolute path, repository-relative path) pairs, in parallel when the input is large."""
     from mi_migrate.scan import candidates
 
     result = ScanResult()
-    items = [(str(p), rel) for p, rel in files]
+    items = [(os.fspath(p), rel) for p, rel in files]
     jobs = jobs or usable_cpus()
     total_size = 0
     for p, _ in files:  # only as far as the engine and pool choices need: past both thresholds nothing changes
