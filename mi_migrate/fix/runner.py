@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from mi_migrate.fix.settings import RepoSettings
 
 CODE_SUFFIXES = (".py", ".pyw")
+NOTEBOOK_SUFFIXES = (".ipynb",)
 
 
 @dataclass
@@ -57,7 +58,7 @@ def _flagged(options: FixOptions) -> tuple[list[tuple[Path, str]], list[Note], P
     cfg = config_mod.load(options.config, [Path(p) for p in options.paths])
     found, notes = discovery.collect([Path(p) for p in options.paths], cfg)
     max_size = cfg.max_file_size or DEFAULT_MAX_FILE_SIZE
-    code = [(path, rel) for path, rel in found if rel.endswith(CODE_SUFFIXES)]
+    code = [(path, rel) for path, rel in found if rel.endswith(CODE_SUFFIXES + NOTEBOOK_SUFFIXES)]
     settings = ScanSettings(select=("AZ2",) + (("AZ3",) if options.keyvault_url_env else ()),
                             ignore=tuple(cfg.ignore), max_file_size=max_size,
                             third_party=bool(options.keyvault_url_env) and cfg.third_party)
@@ -65,9 +66,9 @@ def _flagged(options: FixOptions) -> tuple[list[tuple[Path, str]], list[Note], P
     findings = config_mod.apply(cfg, result.findings)
     wanted = {f.path for f in findings
               if f.kind in (Kind.KEY_BASED_CODE, Kind.THIRD_PARTY_SECRET) or f.rule_id.startswith("AZ2")}
-    files = [(Path(path), rel) for path, rel in code if rel in wanted]
-    files.extend((Path(path), rel) for path, rel in found
-                 if rel.endswith(".ipynb") and _mentions_azure(Path(path), max_size))
+    files = [(Path(path), rel) for path, rel in code if rel in wanted and rel.endswith(CODE_SUFFIXES)]
+    files.extend((Path(path), rel) for path, rel in found if rel.endswith(NOTEBOOK_SUFFIXES)
+                 and (rel in wanted or _mentions_azure(Path(path), max_size)))
     calls: dict[str, list[Finding]] = {}
     for finding in findings:
         if finding.kind is Kind.KEY_BASED_CODE:
@@ -78,24 +79,27 @@ def _flagged(options: FixOptions) -> tuple[list[tuple[Path, str]], list[Note], P
 def unhandled(fix: FileFix, reported: list[Finding]) -> list[Change]:
     """Manual steps for the key-based calls the scan reported in this file that no rewrite family took up (a
     client mi-migrate has no rewrite for): `fix` lists every call site the scan reports, never drops one."""
-    covered = [(change.line, change.end_line) for change in fix.changes]
+    covered = [(change.extra.get("cell"), change.line, change.end_line) for change in fix.changes]
     steps = []
     for finding in reported:
-        line = finding.span.line
-        if any(first <= line <= last for first, last in covered):
+        # a notebook's changes count lines within their cell (fix.notebooks), and so do its findings' fields
+        cell = int(finding.fields["cell"]) if finding.fields.get("cell_line") else None
+        line = int(finding.fields["cell_line"]) if cell is not None else finding.span.line
+        end_line = line + finding.span.end_line - finding.span.line
+        if any(where == cell and first <= line <= last for where, first, last in covered):
             continue
         client = finding.fields.get("client") or finding.fields.get("credential", "") or finding.rule_id
         credential = finding.fields.get("credential", "")
         form = f"{client} with {'an' if credential[:1] in 'aeiouAEIOU' else 'a'} {credential} credential" \
             if credential and credential != client else client
         steps.append(Change(
-            path=fix.path, line=line, end_line=finding.span.end_line, family=finding.fields.get("family", ""),
+            path=fix.path, line=line, end_line=end_line, family=finding.fields.get("family", ""),
             client=client, service=finding.service, status="manual",
             is_async=finding.fields.get("async") == "true",
             reason=f"mi-migrate has no rewrite for {form} ({finding.rule_id}); "
                    "pass it a token credential by hand if its service supports Entra ID",
-            extra={"no_rewrite": True}))  # the report shows these as "without an automatic rewrite"
-        covered.append((line, finding.span.end_line))
+            extra={"no_rewrite": True, **({"cell": cell} if cell is not None else {})}))
+        covered.append((cell, line, end_line))  # (the report shows these as "without an automatic rewrite")
     return steps
 
 

@@ -45,6 +45,13 @@ HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@", re.M)
 def _matches(finding: Finding, change: Change) -> bool:
     if finding.path != change.path:
         return False
+    cell = change.extra.get("cell")
+    if cell is not None and finding.fields.get("cell_line"):  # a notebook: both counted within the cell
+        if str(cell) != finding.fields.get("cell"):
+            return False
+        first = int(finding.fields["cell_line"])
+        last = first + finding.span.end_line - finding.span.line
+        return change.line <= first <= change.end_line or first <= change.line <= last
     return change.line <= finding.span.line <= change.end_line or finding.span.line <= change.line <= \
         finding.span.end_line
 
@@ -132,9 +139,14 @@ def build(scan: ScanResult, fix: FixResult | None, paths: tuple[str, ...], mode:
             text = redactor.diff(file_fix, unified_diff(file_fix))
             diffs.append({"path": file_fix.path, "diff": text})
             file_hunks[file_fix.path] = _hunks(text)
-    for entry, _, change in pairs:
+    for entry, finding, change in pairs:
         if change is not None and change.status == "rewritten":
-            hunks = [h for lo, hi, h in file_hunks.get(change.path, []) if lo <= change.end_line and hi >= change.line]
+            first, last = change.line, change.end_line
+            if change.extra.get("cell") is not None:  # lines within a notebook cell: the diff counts the file's
+                if finding is None:
+                    continue
+                first, last = finding.span.line, finding.span.end_line
+            hunks = [h for lo, hi, h in file_hunks.get(change.path, []) if lo <= last and hi >= first]
             entry["diff"] = "".join(hunks) or None
 
     # resources: only from real endpoints and account names, never from tests, fixtures or emulator keys

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from mi_migrate.scan.model import ScanSettings
 
 PYTHON_SUFFIXES = (".py", ".pyw")
+NOTEBOOK_SUFFIXES = (".ipynb",)  # their code cells, joined, get the Python analysis too (python.notebook_cells)
 IAC_SUFFIXES = (".tf", ".bicep", ".json")
 
 
@@ -113,7 +114,7 @@ def plan(rel_path: str, hits: Hits, rules: Sequence[Rule], settings: ScanSetting
     from mi_migrate.scan import structured
 
     keyed, found, passing = _selection(hits, rules, rel_path)
-    python = settings.python and rel_path.endswith(PYTHON_SUFFIXES) and hits.any(PYTHON_TRIGGERS)
+    python = settings.python and rel_path.endswith(PYTHON_SUFFIXES + NOTEBOOK_SUFFIXES) and hits.any(PYTHON_TRIGGERS)
     iac = (settings.iac and rel_path.endswith(IAC_SUFFIXES) and any(rule.iac for rule in rules)
            and hits.any(IAC_TRIGGERS))
     third = _wanted_plugins(rel_path, passing, rules) if settings.third_party else frozenset()
@@ -147,7 +148,11 @@ def scan_structured(
     planned = planned or plan(rel_path, hits, rules, settings)
     findings: list[Finding] = []
     notes: list[Note] = []
-    if planned.python:
+    if planned.python and rel_path.endswith(NOTEBOOK_SUFFIXES):
+        from mi_migrate.scan.python import notebook_cells
+
+        findings.extend(notebook_cells.analyze(rel_path, text, hits, rules))
+    elif planned.python:
         from mi_migrate.scan.python import analysis as python_analysis
 
         found, more = python_analysis.analyze(rel_path, text, hits, rules)
