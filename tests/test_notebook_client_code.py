@@ -5,7 +5,6 @@ it with the rewrite `fix` plans for the same cell line. Runs under both candidat
 from __future__ import annotations
 
 import json
-import os
 import random
 from pathlib import Path
 
@@ -106,14 +105,10 @@ def test_secret_literal_in_a_cell_is_one_finding_at_the_file_position() -> None:
     assert any(f.rule_id.startswith("AZ2") and f.fields.get("cell") == "1" for f in found)
 
 
-def test_report_pairs_the_notebook_finding_with_its_rewrite(tmp_path: Path) -> None:
+def test_report_pairs_the_notebook_finding_with_its_rewrite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "explore.ipynb").write_text(_notebook(IMPORTS, CONNECT), encoding="utf-8")
-    here = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        data = build_report(FixOptions(paths=(".",), write=False))
-    finally:
-        os.chdir(here)
+    monkeypatch.chdir(tmp_path)  # without a config file the scan root is the current directory
+    data = build_report(FixOptions(paths=(".",), write=False))
     jsonschema.validate(data, schema(), cls=jsonschema.Draft202012Validator)
     (entry,) = [e for e in data["findings"] if e["kind"] == "key-based-code"]
     assert entry["rule_id"] == "AZ201" and entry["status"] == "rewritten"
@@ -122,7 +117,8 @@ def test_report_pairs_the_notebook_finding_with_its_rewrite(tmp_path: Path) -> N
     assert "-" in entry["diff"] and "credential=credential" in entry["diff"]
 
 
-def test_fix_lists_a_notebook_call_it_cannot_rewrite_once_in_cell_coordinates(tmp_path: Path) -> None:
+def test_fix_lists_a_notebook_call_it_cannot_rewrite_once_in_cell_coordinates(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`fix` lists every call site the scan reports: in a notebook, a client with no rewrite family becomes a manual
     step at its cell and line, and a call it rewrites is not listed a second time."""
     from mi_migrate.fix.runner import plan_fixes
@@ -130,11 +126,7 @@ def test_fix_lists_a_notebook_call_it_cannot_rewrite_once_in_cell_coordinates(tm
     speech = ["import azure.cognitiveservices.speech as speechsdk\n", 'key = os.environ["SPEECH_KEY"]\n',
               'speech_config = speechsdk.SpeechConfig(subscription=key, region="westeurope")\n']
     (tmp_path / "explore.ipynb").write_text(_notebook(IMPORTS, CONNECT, speech), encoding="utf-8")
-    here = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        result = plan_fixes(FixOptions(paths=(".",), write=False))
-    finally:
-        os.chdir(here)
+    monkeypatch.chdir(tmp_path)
+    result = plan_fixes(FixOptions(paths=(".",), write=False))
     changes = sorted((c.extra.get("cell"), c.line, c.status, c.client) for c in result.changes)
     assert changes == [(2, 2, "rewritten", "BlobServiceClient"), (3, 3, "manual", "SpeechConfig")], changes
