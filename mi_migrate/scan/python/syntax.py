@@ -1,6 +1,6 @@
 """Reading Python source, shared by the name analysis and the joined-literal extractor (structured.python_strings):
-one parse per module (the second reader of a file's text gets the first one's tree, or its error), where a
-statement starts, and the lines that offsets fall on."""
+one parse per module (the second reader of a file's text gets the first one's tree, or its error; a notebook's
+parsed cells likewise, through kept()/keep()), where a statement starts, and the lines that offsets fall on."""
 
 from __future__ import annotations
 
@@ -32,8 +32,23 @@ def parse_module(text: str) -> ast.Module:
 
 
 def forget() -> None:
-    """Drop the kept tree (a large module's tree is tens of MB): called when a file is done."""
+    """Drop the kept tree (a large module's tree is tens of MB) and what else was kept for the file: called when a
+    file is done."""
     _last[:] = [None, None]
+    _kept.clear()
+
+
+_kept: dict[str, tuple[str, object]] = {}  # per reader: (the text it read, what it made of it), until forget()
+
+
+def kept(reader: str, text: str) -> object | None:
+    """What `reader` made of this very text (the same object) earlier in the file's scan; None if nothing."""
+    found = _kept.get(reader)
+    return found[1] if found is not None and found[0] is text else None
+
+
+def keep(reader: str, text: str, made: object) -> None:
+    _kept[reader] = (text, made)
 
 
 def first_line(node: ast.AST) -> int:

@@ -41,7 +41,18 @@ def cells(tree: object) -> Iterator[tuple[int, dict[str, object]]]:
 
 def extract(text: str) -> tuple[list[Value], list[Value]]:
     """Sources, stream outputs and text data outputs of every cell; and the code cells' sources (for the Python
-    adjacent-literal check)."""
+    adjacent-literal check). Read once per file: the client-code analysis and the value scan both ask."""
+    from mi_migrate.scan.python import syntax
+
+    made = syntax.kept("notebook", text)
+    if made is None:
+        made = _extract(text)
+        syntax.keep("notebook", text, made)
+    values, code = made  # type: ignore[misc]
+    return list(values), list(code)
+
+
+def _extract(text: str) -> tuple[list[Value], list[Value]]:
     values: list[Value] = []
     code: list[Value] = []
     for number, cell in cells(json_settings.parse(text)):
