@@ -130,3 +130,15 @@ def test_fix_lists_a_notebook_call_it_cannot_rewrite_once_in_cell_coordinates(
     result = plan_fixes(FixOptions(paths=(".",), write=False))
     changes = sorted((c.extra.get("cell"), c.line, c.status, c.client) for c in result.changes)
     assert changes == [(2, 2, "rewritten", "BlobServiceClient"), (3, 3, "manual", "SpeechConfig")], changes
+
+
+def test_a_cell_with_python_312_fstrings_is_read_with_them_blanked() -> None:
+    """f"{h.get("x-ms-region")}" (quotes nested in an f-string) parses from Python 3.12 on; here the f-strings are
+    blanked, as in a module, so the client built in that cell is still reported at its place."""
+    cell = ["from openai import AzureOpenAI\n",
+            'client = AzureOpenAI(azure_endpoint=url, api_key=os.environ["KEY"], api_version="2024-06-01")\n',
+            'print(f"region: {headers.get("x-ms-region")}")\n']
+    text = _notebook(["import os\n"], cell)
+    (finding,) = [f for f in _scan(text) if f.rule_id.startswith("AZ2")]
+    assert finding.fields["cell"] == "2" and finding.fields["cell_line"] == "2"
+    assert _at(text, finding).startswith("AzureOpenAI(azure_endpoint=url")

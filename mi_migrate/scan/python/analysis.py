@@ -150,7 +150,7 @@ def parse(rel_path: str, text: str) -> tuple[ast.Module | None, Note | None]:
     try:
         return parse_module(text), None
     except SyntaxError as exc:
-        blanked = _blank_fstrings(text) if "f-string" in (exc.msg or "") else None
+        blanked = blank_fstrings(text) if "f-string" in (exc.msg or "") else None
         if blanked is not None:
             tree, _ = parse(rel_path, blanked)
             if tree is not None:
@@ -162,7 +162,7 @@ def parse(rel_path: str, text: str) -> tuple[ast.Module | None, Note | None]:
         return None, Note(rel_path, f"not parsed as Python: {exc}")
 
 
-def _blank_fstrings(text: str) -> str | None:
+def blank_fstrings(text: str) -> str | None:
     """Python 3.12 f-strings (PEP 701: nested quotes) do not parse on 3.11. libcst reads them; each one becomes
     a blank string literal of the same extent, so every other node keeps its line and column. Their value is
     computed at run time anyway, so nothing the analysis looks for is lost."""

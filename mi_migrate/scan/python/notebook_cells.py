@@ -3,7 +3,8 @@
 A notebook's cells share one namespace (a client built in cell 5 from a key read in cell 2), so the code cells
 are joined in order, as `fix` joins them (mi_migrate.fix.notebooks), and the Python analysis runs on that
 module. IPython line magics and shell escapes (`%pip`, `!ls`, `x = !cmd`) become comments of their own line, a
-cell starting with a cell magic (`%%bash`) is left out, and so is a cell that does not parse. Each finding is
+cell starting with a cell magic (`%%bash`) is left out, and so is a cell that does not parse (f-strings nesting
+their own quotes, Python 3.12's, are blanked first, as for a module). Each finding is
 then placed at the file line and column its characters have inside the notebook's JSON, with the cell index,
 the line within the cell and the cell's key path, the way the structured scan places a key found in a cell.
 """
@@ -100,13 +101,34 @@ def _module(cells: list[tuple[int, str]]) -> tuple[str | None, list[_Cell]]:
             return None, []
         try:
             parse_module(module)  # kept: the analysis reads this tree
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+            blanked = _without_fstrings(module, exc)
+            if blanked is not None:
+                return blanked, placed
             if attempt:
                 return None, []
             masked = [cell for cell in masked if _parses(cell[2])]
             continue
         return module, placed
     return None, []  # pragma: no cover - the loop returns
+
+
+def _without_fstrings(module: str, error: BaseException) -> str | None:
+    """The module with its f-strings blanked when only Python 3.12 f-strings (quotes nested in them) keep it from
+    parsing here, as the analysis does for a .py file (analysis.blank_fstrings: lines and columns kept)."""
+    from mi_migrate.scan.python.analysis import blank_fstrings
+    from mi_migrate.scan.python.syntax import parse_module
+
+    if not isinstance(error, SyntaxError) or "f-string" not in (error.msg or ""):
+        return None
+    blanked = blank_fstrings(module)
+    if blanked is None:
+        return None
+    try:
+        parse_module(blanked)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    return blanked
 
 
 def _parses(code: str) -> bool:
