@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from mi_migrate.scan.python.syntax import first_line, line_numbers, parse_module
+from mi_migrate.scan.structured import junctions
 from mi_migrate.scan.structured.values import Value
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ _CANDIDATE = (  # starts at the quote (a two-character class the regex engine ca
 )
 # A secret split over literals is only found if the joined text has an anchor a rule keys on.
 ANCHORS = (b"accountkey", b"sharedaccess", b"accesskey", b"sig=", b"password", b"pwd", b"secret", b"q~")
+# Asked through junctions.py (linear time: as a regex search this is quadratic on a long line of quotes and `#`)
 CANDIDATE = re.compile(_CANDIDATE.encode())
 CANDIDATE_TEXT = re.compile(_CANDIDATE)
 # The same test for the native engine, which has no lookbehind: the character before the quote is matched instead
@@ -37,18 +39,18 @@ def might_have(lower: bytes | Candidates) -> bool:
     """Cheap test on the file's lower-cased bytes or its candidates: an anchor some rule needs, and two string
     literals that touch or are joined by `+`."""
     if isinstance(lower, bytes):
-        return any(anchor in lower for anchor in ANCHORS) and CANDIDATE.search(lower) is not None
+        return any(anchor in lower for anchor in ANCHORS) and junctions.any_junction(lower)
     if not lower.any(ANCHORS):
         return False
     found = lower.search(CANDIDATE_NATIVE, lower.lower())
-    return found if found is not None else CANDIDATE.search(lower.lower()) is not None
+    return found if found is not None else junctions.any_junction(lower.lower())
 
 
 def extract(source: str, offsets: Sequence[int] | None = None, base_path: str = "") -> list[Value]:
     """Joined values of multi-piece string expressions; `offsets` maps source characters to file offsets
     (a notebook cell), None when the source is the file itself."""
     # where a literal's closing quote meets another's opening quote
-    lines = line_numbers(source, [match.start() + 1 for match in CANDIDATE_TEXT.finditer(source)])
+    lines = line_numbers(source, [quote + 1 for quote in junctions.quote_offsets(source)])
     if not lines:
         return []
     try:
