@@ -142,3 +142,30 @@ def test_a_cell_with_python_312_fstrings_is_read_with_them_blanked() -> None:
     (finding,) = [f for f in _scan(text) if f.rule_id.startswith("AZ2")]
     assert finding.fields["cell"] == "2" and finding.fields["cell_line"] == "2"
     assert _at(text, finding).startswith("AzureOpenAI(azure_endpoint=url")
+
+
+def test_report_places_a_notebook_change_the_scan_does_not_report_at_its_file_line(tmp_path: Path) -> None:
+    """A change `fix` lists with no finding beside it (a call the scan does not report) counts lines within its
+    cell; the report's entry gets the notebook file's lines, and the cell and cell line as fields."""
+    from mi_migrate.fix.model import Change
+    from mi_migrate.report.model import _finding_entry, _NotebookLines
+
+    source = 'label = "caf\u00e9 \\"x\\""\nsvc = BlobServiceClient.from_connection_string("")\n'
+    text = json.dumps({"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "source": "import os\n"},
+                                 {"cell_type": "markdown", "metadata": {}, "source": ["# two\n"]},
+                                 {"cell_type": "code", "metadata": {}, "outputs": [],
+                                  "source": source.splitlines(keepends=True)}],
+                       "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, indent=1)
+    (tmp_path / "nb.ipynb").write_text(text, encoding="utf-8")
+    change = Change(path="nb.ipynb", line=2, end_line=2, family="azure-storage-blob", client="BlobServiceClient",
+                    service="storage", status="manual", reason="the connection string is empty", extra={"cell": 2})
+    entry = _finding_entry("", None, change)
+    _NotebookLines(tmp_path).place(entry, change)
+    assert "from_connection_string" in text.splitlines()[entry["line"] - 1]
+    assert entry["end_line"] == entry["line"]
+    assert entry["fields"]["cell"] == "2" and entry["fields"]["cell_line"] == "2"
+    missing = Change(path="gone.ipynb", line=2, end_line=2, family="f", client="C", service="s", status="manual",
+                     extra={"cell": 2})
+    untouched = _finding_entry("", None, missing)
+    _NotebookLines(tmp_path).place(untouched, missing)
+    assert untouched["line"] == 2  # an unreadable notebook keeps the cell line it was given

@@ -33,6 +33,8 @@ from mi_migrate.report.resources import (
 )
 from mi_migrate.report.runbook import build_runbooks
 from mi_migrate.report.settings_reads import RepoIndex, describe, read_steps
+from mi_migrate.scan.engine import LineIndex
+from mi_migrate.scan.structured.values import Value
 
 if TYPE_CHECKING:
     from mi_migrate.fix.runner import FixResult
@@ -54,6 +56,44 @@ def _matches(finding: Finding, change: Change) -> bool:
         return change.line <= first <= change.end_line or first <= change.line <= last
     return change.line <= finding.span.line <= change.end_line or finding.span.line <= change.line <= \
         finding.span.end_line
+
+
+class _NotebookLines:
+    """File lines of notebook changes: `fix` counts a change's lines within its cell; the report, as the scan does,
+    counts the notebook file's lines (each notebook read once, with its cells' character offsets)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.read: dict[str, tuple[LineIndex, dict[int, Value]] | None] = {}
+
+    def place(self, entry: dict[str, Any], change: Change) -> None:
+        """Give a change-only entry of a notebook its file lines, and its cell and cell line as fields."""
+        cell = change.extra.get("cell")
+        read = self._read(change.path) if isinstance(cell, int) else None
+        value = read[1].get(cell) if read is not None and isinstance(cell, int) else None
+        if read is None or value is None:
+            return
+        starts = [0, *(i + 1 for i, char in enumerate(value.text) if char == "\n")]
+
+        def file_line(cell_line: int) -> int:
+            return read[0].position(value.file_offset(starts[min(max(cell_line, 1), len(starts)) - 1]))[0]
+
+        entry["fields"] = {**(entry.get("fields") or {}), "cell": str(cell), "cell_line": str(change.line)}
+        entry["line"], entry["end_line"] = file_line(change.line), file_line(change.end_line)
+
+    def _read(self, path: str) -> tuple[LineIndex, dict[int, Value]] | None:
+        if path not in self.read:
+            from mi_migrate.scan.structured import notebooks
+            from mi_migrate.scan.structured.values import ParseFailure
+
+            try:
+                text = (self.root / path).read_text(encoding="utf-8-sig")
+                _, code = notebooks.extract(text)
+            except (OSError, UnicodeDecodeError, ParseFailure, RecursionError):
+                self.read[path] = None
+            else:
+                self.read[path] = (LineIndex.of(text), {int(value.fields["cell"]): value for value in code})
+        return self.read[path]
 
 
 def _hunks(diff: str) -> list[tuple[int, int, str]]:
@@ -120,9 +160,12 @@ def build(scan: ScanResult, fix: FixResult | None, paths: tuple[str, ...], mode:
         if change is not None:
             used.add(changes.index(change))
         pairs.append((_finding_entry("", finding, change), finding, change))
+    cells = _NotebookLines(root)
     for i, change in enumerate(changes):
         if i not in used:
-            pairs.append((_finding_entry("", None, change), None, change))
+            entry = _finding_entry("", None, change)
+            cells.place(entry, change)
+            pairs.append((entry, None, change))
     pairs.sort(key=lambda p: (p[0]["path"], p[0]["line"]))
     for n, (entry, finding, _) in enumerate(pairs, 1):
         entry["id"] = f"F{n}"
@@ -143,9 +186,8 @@ def build(scan: ScanResult, fix: FixResult | None, paths: tuple[str, ...], mode:
         if change is not None and change.status == "rewritten":
             first, last = change.line, change.end_line
             if change.extra.get("cell") is not None:  # lines within a notebook cell: the diff counts the file's
-                if finding is None:
-                    continue
-                first, last = finding.span.line, finding.span.end_line
+                first, last = (finding.span.line, finding.span.end_line) if finding is not None else (
+                    entry["line"], entry["end_line"])
             hunks = [h for lo, hi, h in file_hunks.get(change.path, []) if lo <= last and hi >= first]
             entry["diff"] = "".join(hunks) or None
 
