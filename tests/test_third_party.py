@@ -639,20 +639,22 @@ def test_a_plugin_finding_on_an_azure_secret_decoded_elsewhere_is_dropped(candid
     assert engine.deduplicate([code, plugin], {}) == [code, plugin]
 
 
-def test_azure_rules_on_a_line_are_those_rules_for_finds() -> None:
-    """_azure_rules_in (one test per distinct keyword) picks what engine.rules_for picks (one loop per rule), in
-    the same order, on every rule example line and on lines mixing keywords at random."""
+def test_rules_for_a_tuple_through_its_keyword_index_is_the_loop_over_rules() -> None:
+    """engine.rules_for answers a tuple of rules through a keyword index (one test per distinct keyword): it must
+    pick what the loop over each rule's keywords picks (a list takes the loop), in the same order, on every rule
+    example line and on lines mixing keywords at random, for the Azure rules a plugin line is checked against
+    and for all the rules."""
     from mi_migrate.scan import engine
 
-    rules = third_party._azure_rules()
-    keywords = sorted({keyword.decode() for rule in rules for keyword in rule.keywords})
-    lines = [fakes.expand(example.text) for rule in load_rules() for example in rule.examples]
-    rng = random.Random(3)
-    lines += [" x ".join(rng.sample(keywords, rng.randrange(0, 4))).upper() for _ in range(200)]
-    picked_any = 0
-    for line in lines:
-        lower = line.lower().encode("utf-8", "replace")
-        expected = engine.rules_for(lower, rules)
-        assert third_party._azure_rules_in(lower) == expected, line[:40]
-        picked_any += bool(expected)
-    assert picked_any > 100
+    for rules in (third_party._azure_rules(), tuple(load_rules())):
+        keywords = sorted({keyword.decode() for rule in rules for keyword in rule.keywords})
+        lines = [fakes.expand(example.text) for rule in load_rules() for example in rule.examples]
+        rng = random.Random(3)
+        lines += [" x ".join(rng.sample(keywords, rng.randrange(0, 4))).upper() for _ in range(200)]
+        picked_any = 0
+        for line in lines:
+            lower = line.lower().encode("utf-8", "replace")
+            expected = engine.rules_for(lower, list(rules))
+            assert engine.rules_for(lower, rules) == expected, line[:40]
+            picked_any += bool(expected)
+        assert picked_any > 100

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from mi_migrate.fix.model import Change, FileFix, FixOptions
+from mi_migrate.scan.python.notebook_cells import magic_line
 
-MAGIC = re.compile(r"^([ \t]*)(?:[%!?]|\w+[ \t]*=[ \t]*[%!])")
 MASK = "# __mi_migrate_magic_{}__"
 MASKED = re.compile(r"^([ \t]*)# __mi_migrate_magic_(\d+)__$")
 MARKER = "__mi_migrate_cell_{}__"
@@ -40,8 +40,8 @@ def mask(text: str, masked: list[str]) -> str | None:
         return None
     out = []
     for line in lines:
-        match = MAGIC.match(line)
-        if match and not line.lstrip().startswith("!="):
+        match = magic_line(line)
+        if match:
             out.append(match.group(1) + MASK.format(len(masked)))
             masked.append(line)
         else:

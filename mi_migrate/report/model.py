@@ -68,15 +68,16 @@ class _NotebookLines:
 
     def place(self, entry: dict[str, Any], change: Change) -> None:
         """Give a change-only entry of a notebook its file lines, and its cell and cell line as fields."""
+        from mi_migrate.scan.python.notebook_cells import cell_offset
+
         cell = change.extra.get("cell")
         read = self._read(change.path) if isinstance(cell, int) else None
-        value = read[1].get(cell) if read is not None and isinstance(cell, int) else None
+        value = read[1].get(cell) if read is not None else None
         if read is None or value is None:
             return
-        starts = [0, *(i + 1 for i, char in enumerate(value.text) if char == "\n")]
 
         def file_line(cell_line: int) -> int:
-            return read[0].position(value.file_offset(starts[min(max(cell_line, 1), len(starts)) - 1]))[0]
+            return read[0].position(value.file_offset(cell_offset(value.text, cell_line)))[0]
 
         entry["fields"] = {**(entry.get("fields") or {}), "cell": str(cell), "cell_line": str(change.line)}
         entry["line"], entry["end_line"] = file_line(change.line), file_line(change.end_line)

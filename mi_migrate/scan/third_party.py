@@ -509,35 +509,12 @@ def _azure_rules() -> tuple[Rule, ...]:
     return tuple(r for r in load_rules() if r.patterns and r.kind is not Kind.THIRD_PARTY_SECRET)
 
 
-@functools.cache
-def _azure_keywords() -> tuple[tuple[int, ...], tuple[tuple[bytes, tuple[int, ...]], ...]]:
-    """(Azure rules with no keyword, each distinct keyword with the rules holding it), as positions in
-    _azure_rules(): a line's rules from one test per keyword rather than one loop per rule."""
-    by_keyword: dict[bytes, list[int]] = {}
-    for index, rule in enumerate(_azure_rules()):
-        for keyword in rule.keywords:
-            by_keyword.setdefault(keyword, []).append(index)
-    always = tuple(index for index, rule in enumerate(_azure_rules()) if not rule.keywords)
-    return always, tuple((keyword, tuple(indexes)) for keyword, indexes in by_keyword.items())
-
-
-def _azure_rules_in(lower: bytes) -> list[Rule]:
-    """engine.rules_for(lower, _azure_rules()): the Azure text rules whose keywords occur, in their order."""
-    always, by_keyword = _azure_keywords()
-    picked = set(always)
-    for keyword, indexes in by_keyword:
-        if keyword in lower:
-            picked.update(indexes)
-    rules = _azure_rules()
-    return [rules[index] for index in sorted(picked)]
-
-
 def _azure_spans(rel_path: str, text: str, start: int, line: str) -> list[tuple[int, int]]:
     """Column ranges (0-based, end exclusive) on this line that Azure rules own: findings and key slots."""
     from mi_migrate.scan import engine
 
     spans = [m.span() for m in AZURE_SLOT.finditer(line)]
-    rules = _azure_rules_in(line.lower().encode("utf-8", "replace"))
+    rules = engine.rules_for(line.lower().encode("utf-8", "replace"), _azure_rules())
     if not rules:
         return spans
     # Azure validators may look at nearby lines for context: scan a small window around this line.

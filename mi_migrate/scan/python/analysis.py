@@ -150,16 +150,29 @@ def parse(rel_path: str, text: str) -> tuple[ast.Module | None, Note | None]:
     try:
         return parse_module(text), None
     except SyntaxError as exc:
-        blanked = blank_fstrings(text) if "f-string" in (exc.msg or "") else None
+        blanked = without_fstrings(text, exc)
         if blanked is not None:
-            tree, _ = parse(rel_path, blanked)
-            if tree is not None:
-                return tree, None
+            return parse_module(blanked), None  # the tree without_fstrings kept
         return None, Note(rel_path, f"not parsed as Python: {exc.msg} (line {exc.lineno})")
     except (RecursionError, MemoryError):
         return None, Note(rel_path, "not parsed as Python: nesting too deep")
     except ValueError as exc:
         return None, Note(rel_path, f"not parsed as Python: {exc}")
+
+
+def without_fstrings(text: str, error: BaseException) -> str | None:
+    """`text` with its f-strings blanked, when `error` (parsing it) came from Python 3.12 f-strings and the blanked
+    text parses (its tree is then the one syntax.parse_module keeps); None otherwise."""
+    if not isinstance(error, SyntaxError) or "f-string" not in (error.msg or ""):
+        return None
+    blanked = blank_fstrings(text)
+    if blanked is None:
+        return None
+    try:
+        parse_module(blanked)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    return blanked
 
 
 def blank_fstrings(text: str) -> str | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -23,7 +24,14 @@ from mi_migrate.core.rules import Rule
 if TYPE_CHECKING:
     from mi_migrate.scan.candidate_types import Candidates
 
-MAGIC = re.compile(r"^([ \t]*)(?:[%!?]|\w+[ \t]*=[ \t]*[%!])")  # as fix.notebooks.MAGIC
+MAGIC = re.compile(r"^([ \t]*)(?:[%!?]|\w+[ \t]*=[ \t]*[%!])")
+
+
+def magic_line(line: str) -> re.Match[str] | None:
+    """An IPython line magic or shell escape (`%pip`, `!ls`, `x = !cmd`, not `!=`); group 1 is its indentation.
+    fix.notebooks masks the same lines."""
+    match = MAGIC.match(line)
+    return match if match and not line.lstrip().startswith("!=") else None
 
 
 @dataclass(frozen=True)
@@ -77,13 +85,13 @@ def _masked(source: str) -> str | None:
     lines = source.split("\n")
     if lines[0].lstrip().startswith("%%"):
         return None
-    return "\n".join(match.group(1) + "# magic" if (match := MAGIC.match(line)) and not
-                     line.lstrip().startswith("!=") else line for line in lines)
+    return "\n".join(match.group(1) + "# magic" if (match := magic_line(line)) else line for line in lines)
 
 
 def _module(cells: list[tuple[int, str]]) -> tuple[str | None, list[_Cell]]:
     """The code cells joined into one module, and where each starts; cells that do not parse alone are left out
     when the whole does not parse. None when nothing parses."""
+    from mi_migrate.scan.python.analysis import without_fstrings
     from mi_migrate.scan.python.syntax import parse_module
 
     masked = [(index, source, code) for index, source in cells if (code := _masked(source)) is not None]
@@ -102,7 +110,7 @@ def _module(cells: list[tuple[int, str]]) -> tuple[str | None, list[_Cell]]:
         try:
             parse_module(module)  # kept: the analysis reads this tree
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-            blanked = _without_fstrings(module, exc)
+            blanked = without_fstrings(module, exc)  # Python 3.12 f-strings, as for a .py module
             if blanked is not None:
                 return blanked, placed
             if attempt:
@@ -113,32 +121,11 @@ def _module(cells: list[tuple[int, str]]) -> tuple[str | None, list[_Cell]]:
     return None, []  # pragma: no cover - the loop returns
 
 
-def _without_fstrings(module: str, error: BaseException) -> str | None:
-    """The module with its f-strings blanked when only Python 3.12 f-strings (quotes nested in them) keep it from
-    parsing here, as the analysis does for a .py file (analysis.blank_fstrings: lines and columns kept)."""
-    from mi_migrate.scan.python.analysis import blank_fstrings
+def _parses(code: str) -> bool:
     from mi_migrate.scan.python.syntax import parse_module
 
-    if not isinstance(error, SyntaxError) or "f-string" not in (error.msg or ""):
-        return None
-    blanked = blank_fstrings(module)
-    if blanked is None:
-        return None
     try:
-        parse_module(blanked)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-    return blanked
-
-
-def _parses(code: str) -> bool:
-    import ast
-    import warnings
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ast.parse(code)
+        parse_module(code)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True
@@ -161,28 +148,21 @@ def _placed(text: str, found: list[Finding], cells: list[_Cell]) -> list[Finding
     placed = []
     for finding in found:
         span = finding.span
-        cell = cells[max(0, _last_at_or_below(starts, span.line))]
+        cell = cells[max(0, bisect_right(starts, span.line) - 1)]
         line_in_cell = span.line - cell.first_line + 1
         value = values.get(cell.index)
         if value is None or value.text != cell.text:
             where = Span(1, 1, 1, 1)
         else:
-            line_starts = [0, *(i + 1 for i, char in enumerate(cell.text) if char == "\n")]
-            first = _offset(line_starts, cell, span.line, span.column)
-            last = _offset(line_starts, cell, span.end_line, span.end_column)
+            first = cell_offset(cell.text, line_in_cell, span.column)
+            last = cell_offset(cell.text, span.end_line - cell.first_line + 1, span.end_column)
             where = index.span(value.file_offset(first), value.file_offset(max(first, last - 1)) + 1)
         placed.append(replace(finding, span=where, key_path=f"cells[{cell.index}].source",
                               fields={**finding.fields, "cell": str(cell.index), "cell_line": str(line_in_cell)}))
     return placed
 
 
-def _last_at_or_below(starts: list[int], line: int) -> int:
-    from bisect import bisect_right
-
-    return bisect_right(starts, line) - 1
-
-
-def _offset(line_starts: list[int], cell: _Cell, module_line: int, column: int) -> int:
-    """The character offset in the cell's source of a module (line, 1-based column); clamped into the cell."""
-    line = min(max(module_line - cell.first_line, 0), len(line_starts) - 1)
-    return min(line_starts[line] + column - 1, max(len(cell.text) - 1, 0))
+def cell_offset(source: str, line: int, column: int = 1) -> int:
+    """The character offset in a cell's source of a 1-based (line, column), clamped into the source."""
+    starts = [0, *(i + 1 for i, char in enumerate(source) if char == "\n")]
+    return min(starts[min(max(line, 1), len(starts)) - 1] + column - 1, max(len(source) - 1, 0))
