@@ -473,3 +473,44 @@ def test_hidden_yaml_test_is_the_same_on_the_native_engine() -> None:
         assert hits.search(structured.HIDDEN_YAML_NATIVE, text) is expected, text
         agree[expected] += 1
     assert min(agree.values()) > 100
+
+
+@pytest.mark.parametrize("engine", candidates.available())
+def test_a_decoding_reveals_a_finding_only_with_a_line_literal_of_its_pattern(engine: str) -> None:
+    """candidates.reveals (the gate before a decoded value is scanned) asks a `line_literals` pattern for one of
+    its literals as well: a recording that names an Azure database host, with no URL scheme, reveals nothing."""
+    from mi_migrate.scan import engine as text_engine
+
+    az124 = [rule for rule in load_rules() if rule.id == "AZ124"]
+    assert az124[0].patterns[0].options["line_literals"]  # what this test is about
+    password = fakes.expand("«password»")
+    host_only = f'"server": "sqlsrv1.database.windows.net", "login": "admin", "password": "{password}"'
+    assert not candidates.reveals(host_only, az124, engine)
+    for scheme in ("mssql", "MsSql+pyodbc", "m\u017fsql"):  # a long s: `(?i)` reads it as an s
+        url = f"{scheme}://admin:{password}@sqlsrv1.database.windows.net/db"
+        found = text_engine.scan_text("x.yaml", url, az124)
+        assert [f.rule_id for f in found] == ["AZ124"], scheme
+        assert candidates.reveals(url, az124, engine), scheme
+
+
+def test_the_letters_that_case_fold_to_ascii_are_the_four_reveals_knows() -> None:
+    import re
+
+    folding = {chr(code) for code in range(0x80, 0x110000)
+               if any(re.fullmatch("(?i)" + letter, chr(code)) for letter in string.ascii_lowercase)}
+    assert folding == set(candidates._FOLDS_TO_ASCII)
+
+
+@pytest.mark.parametrize("engine", candidates.available())
+def test_every_rule_example_that_matches_is_revealed(engine: str) -> None:
+    """What reveals() turns down can hold no finding: each documented match passes it, for its own rule."""
+    checked = 0
+    for rule in load_rules():
+        if not rule.patterns:
+            continue
+        for example in rule.examples:
+            if example.match:
+                text = fakes.expand(example.text)
+                assert candidates.reveals(text, [rule], engine), (rule.id, f"{len(text)} characters")
+                checked += 1
+    assert checked > 50

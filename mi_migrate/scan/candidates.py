@@ -196,7 +196,7 @@ class Hits:
     def signature(self, literals: Iterable[bytes]) -> tuple[frozenset[bytes], frozenset[str]] | None:
         """What every answer about `literals` and the anchors depends on, when the native engine scanned this file
         and its database holds them all (then two files with one signature get the same answers); else None."""
-        if self._lazy is not None or not isinstance(self._regexes, frozenset) or not self._known.issuperset(literals):
+        if self._lazy is not None or not isinstance(self._regexes, frozenset) or not _holds_all(self._known, literals):
             return None
         return self._found, self._regexes
 
@@ -218,6 +218,21 @@ class Hits:
     def empty(self) -> bool:
         """No literal occurs (regex anchors only ever narrow what a literal allowed)."""
         return not self._found
+
+
+_HOLDS_ALL: dict[tuple[int, int], tuple[frozenset[bytes], Iterable[bytes], bool]] = {}
+
+
+def _holds_all(known: frozenset[bytes], literals: Iterable[bytes]) -> bool:
+    """known ⊇ literals, kept per pair: every file asks it of the same one or two literal sets (holding them keeps
+    their ids from being reused)."""
+    key = (id(known), id(literals))
+    kept = _HOLDS_ALL.get(key)
+    if kept is None:
+        if len(_HOLDS_ALL) > 64:
+            _HOLDS_ALL.clear()
+        kept = _HOLDS_ALL[key] = (known, literals, known.issuperset(literals))
+    return kept[2]
 
 
 _KEYWORD_INDEXES: dict[tuple[int, ...], tuple[tuple[Any, ...], frozenset[bytes], tuple[Any, ...]]] = {}
@@ -471,7 +486,26 @@ def notebook_decoded(text: str) -> str:
 
 
 def reveals(decoded_text: str, rules: Iterable, engine: str = "") -> bool:
-    """Whether some text rule has its keyword and a pattern's anchor in the text: what any finding needs."""
+    """Whether some text rule has its keyword, and a pattern its anchor and one of its line literals, in the text:
+    what any finding needs."""
     hits = find_for_rules(decoded_text.encode("utf-8", "surrogatepass"), engine)
-    return any(any(not p.anchor_name or hits.matched(p.anchor_name) for p in rule.patterns)
+    # a `line_literals` pattern runs only on lines holding one (engine.literal_lines), in any case `(?i)` allows:
+    # the byte test below sees every such spelling unless one of the four letters `re` folds to ASCII occurs
+    literals_decide = not any(char in decoded_text for char in _FOLDS_TO_ASCII)
+    return any(any((not p.anchor_name or hits.matched(p.anchor_name))
+                   and (not literals_decide or _line_literal_occurs(p, hits)) for p in rule.patterns)
                for rule in hits.keyed(rules if isinstance(rules, (list, tuple)) else list(rules)))
+
+
+# capital I with a dot, dotless i, long s, Kelvin sign: `(?i)` reads them as i, i, s, k
+_FOLDS_TO_ASCII = ("\u0130", "\u0131", "\u017f", "\u212a")
+
+
+def _line_literal_occurs(pattern: Any, hits: Hits) -> bool:
+    literals = pattern.options.get("line_literals")
+    return not literals or hits.any(_encoded(tuple(literals)))
+
+
+@functools.lru_cache(maxsize=256)
+def _encoded(literals: tuple[str, ...]) -> tuple[bytes, ...]:
+    return tuple(literal.encode() for literal in literals)

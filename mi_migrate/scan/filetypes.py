@@ -195,7 +195,7 @@ def scan_structured(
             and not candidates.yaml_decoding_reveals(text, rules):
         return findings, notes  # nothing to name, no rule in the raw text, and none in any decoding of it
     found, more = structured.scan_structured_file(rel_path, text, rules, known, index, settings.engine,
-                                                  escapes=escapes)
+                                                  escapes=escapes, positions=hits.positions)
     return findings + found, notes + more
 
 

@@ -31,12 +31,18 @@ KEY_WORDS = frozenset({"key", "sas", "secret", "accountkey", "apikey", "masterke
 
 
 _CACHE: dict[tuple[int, ...], tuple[tuple[Rule, ...], Matchers]] = {}
+_LAST: dict[str, tuple[Sequence[Rule], Matchers]] = {}  # the rules last asked with, and their matchers
 
 
 def matchers_for(rules: Sequence[Rule]) -> Matchers:
     """Expand each python rule's targets into a qualified-name index (cached per rule tuple)."""
+    last = _LAST.get("rules")
+    if last is not None and last[0] is rules and isinstance(rules, tuple):  # one rule tuple for every file of a scan
+        return last[1]
     key = tuple(id(rule) for rule in rules)
     cached = _CACHE.get(key)
+    if cached is not None:
+        _LAST["rules"] = (rules, cached[1])
     if cached is not None:
         return cached[1]
     matchers = Matchers()

@@ -24,6 +24,7 @@ from mi_migrate.scan.structured.values import ParseFailure, Value
 
 if TYPE_CHECKING:
     from mi_migrate.scan.candidate_types import Candidates
+    from mi_migrate.scan.structured.python_strings import Positions
 
 XML_SUFFIXES = (".config", ".xml", ".resx", ".pubxml", ".props", ".targets", ".csproj")
 LOCK_FILES = ("-lock.json", ".lock.json", "npm-shrinkwrap.json", ".min.json")
@@ -107,14 +108,18 @@ def _hidden_yaml(lower: bytes | Candidates) -> bool:
     return found if found is not None else _HIDDEN_YAML.search(lower.lower()) is not None
 
 
-def extract(rel_path: str, text: str, gate: ValueGate | None = None) -> list[Value]:
+def extract(rel_path: str, text: str, gate: ValueGate | None = None, positions: Positions | None = None) -> list[Value]:
     """The decoded string values of a file; ParseFailure when it does not parse as its format. `gate`: which
-    values a scan can use (YAML leaves the others out)."""
+    values a scan can use (YAML leaves the others out); `positions`: the native engine's matcher for the file."""
     kind = kind_of(rel_path)
     if kind == "yaml" and gate is not None:
         from mi_migrate.scan.structured import yaml_files
 
         return yaml_files.extract(text, gate)
+    if kind == "python" and positions is not None:
+        from mi_migrate.scan.structured import python_strings
+
+        return python_strings.extract(text, positions=positions)
     extractor = _EXTRACTORS.get(kind or "")
     return extractor(text) if extractor else []
 
@@ -127,18 +132,20 @@ def scan_structured_file(
     index: engine.LineIndex | None = None,
     candidate_engine: str = "",
     escapes: bool | Container[int] = True,
+    positions: Positions | None = None,
 ) -> tuple[list[Finding], list[Note]]:
     """Findings in the file's decoded values, each with its key path; on a parse failure a note ("scanned as
     text: invalid JSON at line 3 (…)") and no findings. `known` are the line scan's findings of the same file:
     values the line scan read exactly as they are are not scanned again, its findings there come back with the
     key path instead. `escapes`: False when the caller knows no decoded JSON escape can hold a finding, or the
-    start offsets of the escaped JSON values that can."""
+    start offsets of the escaped JSON values that can. `positions`: the native engine's matcher for the file
+    (candidates.Hits.positions), when it scanned it."""
     kind = kind_of(rel_path) or ""
     index = index or engine.LineIndex.of(text)
     try:
         values = _json_values_near(text, known, index, escapes) if kind == "json" else None
         if values is None:
-            values = extract(rel_path, text, ValueGate(text, known, index, rules, candidate_engine))
+            values = extract(rel_path, text, ValueGate(text, known, index, rules, candidate_engine), positions)
     except ParseFailure as failure:
         return [], [Note(rel_path, failure.note_text(LABELS.get(kind, kind)))]
     except (RecursionError, MemoryError):

@@ -11,7 +11,7 @@ import re
 import tokenize
 from bisect import bisect_left
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from mi_migrate.scan.python.syntax import first_line, line_numbers, parse_module
@@ -20,6 +20,8 @@ from mi_migrate.scan.structured.values import Value
 
 if TYPE_CHECKING:
     from mi_migrate.scan.candidate_types import Candidates
+
+Positions = Callable[[tuple[bytes, ...], bytes], "list[tuple[int, int]] | None"]
 
 # a literal's closing quote, then (across line breaks, comments and `+`) another literal's opening quote
 _CANDIDATE = (  # starts at the quote (a two-character class the regex engine can skip to), then checks behind it
@@ -46,11 +48,19 @@ def might_have(lower: bytes | Candidates) -> bool:
     return found if found is not None else junctions.any_junction(lower.lower())
 
 
-def extract(source: str, offsets: Sequence[int] | None = None, base_path: str = "") -> list[Value]:
+def extract(source: str, offsets: Sequence[int] | None = None, base_path: str = "",
+            positions: Positions | None = None) -> list[Value]:
     """Joined values of multi-piece string expressions; `offsets` maps source characters to file offsets
-    (a notebook cell), None when the source is the file itself."""
+    (a notebook cell), None when the source is the file itself. `positions`: the native engine's matcher for the
+    file (candidates.Hits.positions), which finds the few junction lines of a large module at once."""
     # where a literal's closing quote meets another's opening quote
-    lines = line_numbers(source, [quote + 1 for quote in junctions.quote_offsets(source)])
+    ends = None
+    if positions is not None:
+        # one byte per character ("?" for each non-ASCII one, which the pattern's classes take as they take any
+        # non-space character: a superset of the regex's matches), so the ends are character offsets
+        found = positions((CANDIDATE_NATIVE,), source.encode("ascii", "replace"))
+        ends = None if found is None else [end for _, end in found]
+    lines = line_numbers(source, [quote + 1 for quote in junctions.quote_offsets(source, ends)])
     if not lines:
         return []
     try:
