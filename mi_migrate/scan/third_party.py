@@ -332,6 +332,10 @@ MAX_RETRIES = 3
 def _analyze(det: Detector, rel_path: str, line: str) -> list[Any]:
     if det.name in ENTROPY_PLUGINS:
         return _high_entropy(det.plugin, line)
+    if det.name == "KeywordDetector":
+        from mi_migrate.scan import keyword_lines
+
+        return keyword_lines.analyze(det.plugin, rel_path, line, line.lower())
     return list(det.plugin.analyze_line(filename=rel_path, line=line))
 
 
