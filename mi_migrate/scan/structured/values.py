@@ -191,6 +191,8 @@ def decode_text(raw: str, escapes: dict[str, str]) -> str:
     decoded text holds (candidates.json_decoding_reveals, json_settings.escaped_value_windows)."""
     if "\\" not in raw:
         return raw
+    if "\\u" not in raw and "\\x" not in raw and "\\U" not in raw:
+        return _decode_simple(raw, escapes)
 
     def one(match: re.Match[str]) -> str:
         hi, code = match.group("hi"), match.group("u") or match.group("x") or match.group("U")
@@ -204,3 +206,27 @@ def decode_text(raw: str, escapes: dict[str, str]) -> str:
         return chr(value) if value < 0x110000 else "\ufffd"
 
     return _ESCAPE.sub(one, raw)
+
+
+def _decode_simple(raw: str, escapes: dict[str, str]) -> str:
+    """decode_text for a text whose escapes are all a backslash and one character (no \\u, \\x or \\U in it):
+    the pieces between backslashes, each escape taking the first character of the piece after it, instead of a
+    regex callback per escape (a recorded JSON body holds hundreds of thousands of `\\"`)."""
+    pieces = raw.split("\\")
+    out = [pieces[0]]
+    i, last = 1, len(pieces) - 1
+    while i <= last:
+        piece = pieces[i]
+        if piece:  # the backslash before this piece escapes its first character
+            char = piece[0]
+            out.append(escapes.get(char, char))
+            out.append(piece[1:])
+            i += 1
+        elif i == last:  # a backslash at the very end escapes nothing and stays
+            out.append("\\")
+            i += 1
+        else:  # two backslashes: an escaped backslash, then the next piece as it is
+            out.append(escapes.get("\\", "\\"))
+            out.append(pieces[i + 1])
+            i += 2
+    return "".join(out)
