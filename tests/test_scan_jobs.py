@@ -104,3 +104,34 @@ def test_a_scan_restores_the_programs_collector_settings(tmp_path) -> None:
         assert (gc.get_threshold(), gc.get_freeze_count()) == (before, frozen)
     finally:
         files.scan_file = real
+
+
+def test_a_large_repository_gets_its_pool_before_its_files_are_listed(
+        tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """start_pool: one git repository with a large index; its workers load the scanner while the files are
+    listed, then scan them (the pool is the one map() runs in) with the findings of a scan in this process."""
+    import subprocess
+
+    from mi_migrate.scan import discovery
+
+    subprocess.run(["git", "init", "-q", "."], check=True)
+    subprocess.run(["git", "add", "-A"], check=True)
+    runner = CliRunner()
+    single = runner.invoke(main, ["scan", "--format", "json", "--jobs", "1", "."])
+    assert scan.start_pool(["."], 2) is None  # the index of 80-odd files is far below the threshold
+    monkeypatch.setattr(scan, "LARGE_INDEX_BYTES", 1)
+    assert scan.start_pool(["."], 1) is None and scan.start_pool([".", "flask-00"], 2) is None
+    assert scan.start_pool([str(tree / "flask-00")], 2) is None  # no repository top: no index there
+    listed_with: list[list[int]] = []
+    collect = discovery.collect
+
+    def watched_collect(*args: object, **kwargs: object) -> object:
+        listed_with.append(list(WatchedPool.used))  # the pools started when the listing begins
+        return collect(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(discovery, "collect", watched_collect)
+    WatchedPool.used = []
+    early = runner.invoke(main, ["scan", "--format", "json", "--jobs", "2", "."])
+    assert listed_with == [[2]] and WatchedPool.used == [2]  # started before the listing, and the only pool
+    assert early.exit_code == single.exit_code == 1
+    assert early.stdout == single.stdout and early.stdout.count('"rule_id"') >= 24

@@ -119,6 +119,11 @@ def _detectors() -> tuple[Detector, ...]:
     return tuple(detectors)
 
 
+def prepare() -> None:
+    """Import detect-secrets and build the plugin table now (a pool's workers, while the files are listed)."""
+    _detectors()
+
+
 @functools.cache
 def _plugin_rules() -> tuple[dict[str, str], str | None]:
     """(plugin name → rule id from the rules' `[plugins]` lists, the fallback rule's id): _detectors()' mapping,
