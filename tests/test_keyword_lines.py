@@ -9,6 +9,7 @@ import re
 import pytest
 
 from mi_migrate.scan import keyword_lines
+from mi_migrate.testing import fakes
 
 keyword = pytest.importorskip("detect_secrets.plugins.keyword")
 
@@ -35,7 +36,8 @@ def test_the_results_are_the_plugins_in_its_order() -> None:
 
 def test_a_long_line_with_many_words_searches_from_the_first() -> None:
     plugin = keyword.KeywordDetector()
-    line = " ".join(f'"k{i}": "value{i}", "secret{i}" ' for i in range(200)) + 'password: "Zq9v7Lm2x"'
+    value = fakes.expand("«password»")
+    line = " ".join(f'"k{i}": "value{i}", "secret{i}" ' for i in range(200)) + f'password: "{value}"'
     starts = keyword_lines._starts(line, line.lower())
     assert starts is not None and len(starts) > keyword_lines.MAX_STARTS
     for filename in FILES:
