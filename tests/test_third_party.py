@@ -658,3 +658,26 @@ def test_rules_for_a_tuple_through_its_keyword_index_is_the_loop_over_rules() ->
             assert engine.rules_for(lower, rules) == expected, line[:40]
             picked_any += bool(expected)
         assert picked_any > 100
+
+
+def test_ibm_iam_shape_wants_exactly_44_characters() -> None:
+    """The plugin's secret is 44 characters of its class with none after them: a longer run is no candidate
+    line; one at the very end of the text (no line break after it) is."""
+    from mi_migrate.scan import candidates
+
+    if "hyperscan" not in candidates.available():
+        pytest.skip("the native engine is not installed")
+    detector = next(det for det in third_party._detectors() if det.name == "IbmCloudIamDetector")
+    rng = random.Random(29)
+    word = string.ascii_letters + string.digits + "_-"
+
+    def run(n: int) -> str:
+        return "".join(rng.choice(word) for _ in range(n))
+
+    for text, expected in ((f'api_key = "{run(50)}"\n', False), (f'api_key = "{run(44)}"\n', True),
+                           (f"api_key: {run(44)}", True), (f"api_key: {run(45)}", False)):
+        native = candidates.find(text.encode(), "hyperscan")
+        starts = plugin_lines.candidate_starts(text, text.lower(), text.encode("ascii", "replace"), detector.pre,
+                                               True, {}, native.positions, True)
+        assert bool(starts) is expected, text[:12]
+        assert bool(detector.plugin.analyze_line(filename="x.py", line=text.rstrip("\n"))) is expected

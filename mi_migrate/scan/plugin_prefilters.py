@@ -64,7 +64,8 @@ def _on_ascii_text(expression: bytes) -> bytes:
     return expression.replace(rb"\x80-\xff", b"?").replace(rb"\xc3[\xb1\x91]", rb"\?")
 
 
-_IBM_IAM_SHAPE = rb"(?i:" + _ASSIGN_KEYWORD + rb"[a-zA-Z0-9_\-]{44})"
+# its secret is exactly 44 characters of the class (`(?![a-zA-Z0-9_\-])` after them): a longer run is none
+_IBM_IAM_SHAPE = rb"(?i:" + _ASSIGN_KEYWORD + rb"[a-zA-Z0-9_\-]{44}(?:[^a-zA-Z0-9_\-]|\Z))"
 # KeywordDetector: a DENYLIST word then an assignment or comparison, a call on a string (`password("…")`), or a
 # quoted value ending in `;` later on the line; or a quoted value compared with one: the shapes of the plugin's
 # regexes (keyword.py). No part reaches across a line break.
