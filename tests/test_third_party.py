@@ -681,3 +681,33 @@ def test_ibm_iam_shape_wants_exactly_44_characters() -> None:
                                                True, {}, native.positions, True)
         assert bool(starts) is expected, text[:12]
         assert bool(detector.plugin.analyze_line(filename="x.py", line=text.rstrip("\n"))) is expected
+
+
+def test_artifactory_token_lines_hold_every_line_the_plugin_reports() -> None:
+    """ArtifactoryDetector reports a whole token (after a space, `=`, `:`, a quote or the line's start; before a
+    space, a quote or its end; `\\d` any Unicode digit): its file anchor holds on every line it reports on, and so
+    do its candidate lines (native engine); a token inside a longer run is no candidate line."""
+    from mi_migrate.scan import candidates
+
+    detector = next(det for det in third_party._detectors() if det.name == "ArtifactoryDetector")
+    rng = random.Random(31)
+    alnum = string.ascii_letters + string.digits
+    before = [" ", "=", ":", '"', "'", "\t", "\u00a0", "\u2003", "x", "+", "/", "\x1c"]
+    after = [" ", '"', "'", "", "x", "\u00a0", "\r", ".", "/", "\x1f"]
+    lines = []
+    for _ in range(3000):
+        body = "".join(rng.choices(alnum, k=rng.randint(6, 14)))
+        token = rng.choice(["AKC", "AP" + rng.choice("0123456789ABCDEFG\u0663")]) + body
+        lines.append(rng.choice(["", "key"]) + rng.choice(before) + token + rng.choice(after) + rng.choice(["", "#"]))
+    text = "\n".join(lines) + rng.choice(["", "\n"])
+    starts = [sum(len(line) + 1 for line in lines[:i]) for i in range(len(lines))]
+    reported = {start for start, line in zip(starts, lines, strict=True)
+                if detector.plugin.analyze_line(filename="x.py", line=line.rstrip())}
+    assert 300 < len(reported) < len(lines) - 300
+    anchor = candidates.re.compile(detector.pre.anchor)
+    assert all(anchor.search(line.encode()) for start, line in zip(starts, lines, strict=True) if start in reported)
+    if "hyperscan" in candidates.available():
+        native = candidates.find(text.encode(), "hyperscan")
+        shaped = plugin_lines.candidate_starts(text, text.lower(), text.encode("ascii", "replace"), detector.pre,
+                                               True, {}, native.positions, True)
+        assert reported <= shaped and len(shaped) < len(lines) - 300

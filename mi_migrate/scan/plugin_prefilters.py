@@ -66,6 +66,12 @@ def _on_ascii_text(expression: bytes) -> bytes:
 
 # its secret is exactly 44 characters of the class (`(?![a-zA-Z0-9_\-])` after them): a longer run is none
 _IBM_IAM_SHAPE = rb"(?i:" + _ASSIGN_KEYWORD + rb"[a-zA-Z0-9_\-]{44}(?:[^a-zA-Z0-9_\-]|\Z))"
+# ArtifactoryDetector's `(?:\s|=|:|"|^)AKC[a-zA-Z0-9]{10,}(?:\s|"|$)` and its AP form (whose `\d` takes any Unicode
+# digit) on the text with each non-ASCII character as one "?" (a Unicode space or digit is a "?"). Only the
+# candidate lines use it: as a file anchor in the candidate database it changed how hyperscan compiled the
+# whole, which then missed KeywordDetector's anchor on long quoted values (tests/test_engine_anchors.py).
+_ARTIFACTORY_TOKEN_LINE = (rb"(?:^|[=:\"\t\n\x0b\x0c\r \x1c-\x1f?])(?:AKC[a-zA-Z0-9]{10,}|AP[0-9A-F?][a-zA-Z0-9]{8,})"
+                           rb"(?:[\"\t\n\x0b\x0c\r \x1c-\x1f?]|$)")
 # KeywordDetector: a DENYLIST word then an assignment or comparison, a call on a string (`password("…")`), or a
 # quoted value ending in `;` later on the line; or a quoted value compared with one: the shapes of the plugin's
 # regexes (keyword.py). No part reaches across a line break.
@@ -107,8 +113,9 @@ PREFILTERS: dict[str, Prefilter] = {
     "AWSKeyDetector": Prefilter(
         ("akia", "asia", "abia", "acca", "a3t", "aws"),
         anchor=rb"(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}|(?i:aws)[^\n]*['\"][0-9a-zA-Z/+]{40}['\"]"),
-    "ArtifactoryDetector": Prefilter(
-        ("AKC", "AP"), case_sensitive=True, anchor=rb"AKC[a-zA-Z0-9]{10}|AP[0-9A-F][a-zA-Z0-9]{8}"),
+    "ArtifactoryDetector": Prefilter(  # candidate lines: a whole token (the file anchor stays the bare shape)
+        ("AKC", "AP"), case_sensitive=True, anchor=rb"AKC[a-zA-Z0-9]{10}|AP(?:[0-9A-F]|[\x80-\xff]{2,4})[a-zA-Z0-9]{8}",
+        line_shape=_ARTIFACTORY_TOKEN_LINE),
     "BasicAuthDetector": Prefilter(("://",), also="@", anchor=rb"://[^{}\s]+:[^{}\s]+@"),
     "CloudantDetector": Prefilter(  # 64 hex digits or 24 letters: both alnum runs
         ("cl",), ("alnum", 24),
