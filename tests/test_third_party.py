@@ -711,3 +711,28 @@ def test_artifactory_token_lines_hold_every_line_the_plugin_reports() -> None:
         shaped = plugin_lines.candidate_starts(text, text.lower(), text.encode("ascii", "replace"), detector.pre,
                                                True, {}, native.positions, True)
         assert reported <= shaped and len(shaped) < len(lines) - 300
+
+
+def test_azure_spans_through_the_native_engine_are_the_lowered_lines() -> None:
+    """_azure_spans finds the Azure rules a plugin line could belong to in one native pass when the file was
+    scanned natively: the same spans as the keyword tests on the lowered line, for lines with every rule keyword
+    in any case and with the characters whose lower case is ASCII."""
+    from mi_migrate.scan import candidates
+
+    if "hyperscan" not in candidates.available():
+        pytest.skip("the native engine is not installed")
+    folding = {chr(code) for code in range(0x80, 0x110000) if any(c.isascii() for c in chr(code).lower())}
+    assert folding <= set(third_party._LOWERS_TO_ASCII)
+    keywords = sorted({k.decode() for rule in third_party._azure_rules() for k in rule.keywords})
+    rng = random.Random(37)
+    pieces = [*keywords, "AccountKey=", "=", " ", '"', "\u212aey", "AP\u0130", fakes.expand("«b64:64»"),
+              "https://acct.blob.core.windows.net/c?sv=2022-11-02&sig=", "x", ";"]
+    key = fakes.expand("«b64:64»")
+    kelvin = [f'my_account\u212aey = "{key}"', f"account\u212aey: {key}"]  # `key` only once lower-cased
+    for i in range(1500):
+        line = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 8)))
+        line = kelvin[i] if i < len(kelvin) else "".join(c.upper() if rng.random() < 0.3 else c for c in line)
+        text = f"a\n{line}\nb\n"
+        start = 2
+        assert third_party._azure_spans("x.py", text, start, line, line.lower(), native=True) == \
+            third_party._azure_spans("x.py", text, start, line, line.lower()), line[:20]

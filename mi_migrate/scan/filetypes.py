@@ -166,7 +166,7 @@ def scan_structured(
         from mi_migrate.scan import third_party
 
         findings.extend(third_party.scan(rel_path, text, b"", rules, present=planned.plugins,
-                                         positions=hits.positions))
+                                         positions=hits.positions, native=hits.exact_anchors))
     if not planned.structured:  # wants() below would say no: it needs what plan() looked for
         return findings, notes
     # config/IaC/notebook values decoded; findings named by key path
