@@ -4,8 +4,8 @@ a Protocol class costs a pre-commit run its time)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Protocol
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
 
 
 class Candidates(Protocol):
@@ -25,9 +25,17 @@ class Candidates(Protocol):
 
     def search(self, expression: bytes, data: bytes) -> bool | None: ...
 
+    def keyed(self, rules: Sequence[Any]) -> list[Any]: ...
+
 
 class Positions(Protocol):
     """Candidates.positions as a callable: (expression index, end offset) of each match, None without the
     native engine."""
 
     def __call__(self, expressions: tuple[bytes, ...], data: bytes) -> list[tuple[int, int]] | None: ...
+
+
+class RuleKeywords(Protocol):
+    """candidates.find_for_rules with the native engine: the text rules' keywords and anchors in `data`."""
+
+    def __call__(self, data: bytes) -> Candidates: ...

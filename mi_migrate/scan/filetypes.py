@@ -126,6 +126,12 @@ def plan(rel_path: str, hits: Hits, rules: Sequence[Rule], settings: ScanSetting
     return Plan(found, python, iac, third, parse, keyed)
 
 
+def _native_rule_keywords(data: bytes) -> Hits:
+    from mi_migrate.scan import candidates
+
+    return candidates.find_for_rules(data, "hyperscan")
+
+
 def scan_structured(
     rel_path: str,
     text: str,
@@ -166,7 +172,8 @@ def scan_structured(
         from mi_migrate.scan import third_party
 
         findings.extend(third_party.scan(rel_path, text, b"", rules, present=planned.plugins,
-                                         positions=hits.positions, native=hits.exact_anchors))
+                                         positions=hits.positions,
+                                         rule_keywords=_native_rule_keywords if hits.exact_anchors else None))
     if not planned.structured:  # wants() below would say no: it needs what plan() looked for
         return findings, notes
     # config/IaC/notebook values decoded; findings named by key path

@@ -42,7 +42,7 @@ from mi_migrate.scan.plugin_prefilters import (
 )
 
 if TYPE_CHECKING:
-    from mi_migrate.scan.candidate_types import Positions
+    from mi_migrate.scan.candidate_types import Positions, RuleKeywords
 
 __all__ = ["PREFILTERS", "RUN_CLASSES", "SECRET_WORDS", "Prefilter", "scan"]
 
@@ -171,7 +171,7 @@ def _skip_file(rel_path: str) -> bool:
 
 def scan(rel_path: str, text: str, lower: bytes, rules: Sequence[Rule] | None = None,
          present: Container[str] | None = None, positions: Positions | None = None,
-         native: bool = False) -> list[Finding]:
+         rule_keywords: RuleKeywords | None = None) -> list[Finding]:
     """Third-party secrets in one file; `rules` (the active rules) limits which AZ3xx rules report. `present`:
     the plugins whose file prefilter already passed (mi_migrate.scan.candidates); then `lower` is not read.
     `positions`: the native candidate engine's matcher for this file (Hits.positions), when it has one."""
@@ -222,7 +222,7 @@ def scan(rel_path: str, text: str, lower: bytes, rules: Sequence[Rule] | None = 
         end = text.find("\n", start)
         line = text[start : len(text) if end == -1 else end]
         findings.extend(_scan_line(rel_path, text, start, line_no, line, per_line[start], config, extension,
-                                   native))
+                                   rule_keywords))
     return findings
 
 
@@ -261,7 +261,7 @@ def _line_checks_pass(name: str, pre: Prefilter, line: str, lowered: str, config
 
 def _scan_line(
     rel_path: str, text: str, start: int, line_no: int, raw: str, dets: list[Detector], config: bool,
-    extension: str, native: bool = False,
+    extension: str, rule_keywords: RuleKeywords | None = None,
 ) -> list[Finding]:
     from detect_secrets.filters.allowlist import is_line_allowlisted
 
@@ -275,7 +275,7 @@ def _scan_line(
         rel_path, line, SimpleNamespace(previous_line=previous)
     ):
         return []
-    covered = _azure_spans(rel_path, text, start, line, lowered, native)
+    covered = _azure_spans(rel_path, text, start, line, lowered, rule_keywords)
     out = []
     # The most specific detector wins a value: format-based ones, then credentials in URLs, keywords, entropy.
     for det, secret, column in sorted(hits, key=lambda hit: SPECIFICITY.get(hit[0].name, 0)):
@@ -526,17 +526,15 @@ def _azure_rules() -> tuple[Rule, ...]:
 
 
 def _azure_spans(rel_path: str, text: str, start: int, line: str, lowered: str,
-                 native: bool = False) -> list[tuple[int, int]]:
-    """Column ranges (0-based, end exclusive) on this line that Azure rules own: findings and key slots. `native`:
-    the file was scanned by the native engine, which then finds the rules whose keywords the line holds in one
-    pass (a recorded line of kilobytes costs ~70 us as one `in` per keyword)."""
+                 rule_keywords: RuleKeywords | None = None) -> list[tuple[int, int]]:
+    """Column ranges (0-based, end exclusive) on this line that Azure rules own: findings and key slots.
+    `rule_keywords`: the native engine's rule database (when it scanned the file), which finds the rules whose
+    keywords the line holds in one pass (a recorded line of kilobytes costs ~70 us as one `in` per keyword)."""
     from mi_migrate.scan import engine
 
     spans = [m.span() for m in AZURE_SLOT.finditer(line)]
-    if native and not any(char in line for char in _LOWERS_TO_ASCII):
-        from mi_migrate.scan import candidates
-
-        rules = candidates.find_for_rules(line.encode("utf-8", "surrogatepass"), "hyperscan").keyed(_azure_rules())
+    if rule_keywords is not None and not any(char in line for char in _LOWERS_TO_ASCII):
+        rules = rule_keywords(line.encode("utf-8", "surrogatepass")).keyed(_azure_rules())
     else:
         rules = engine.rules_for(lowered.encode("utf-8", "replace"), _azure_rules())
     if not rules:
