@@ -530,3 +530,30 @@ def test_every_rule_example_that_matches_is_revealed(engine: str) -> None:
                 assert candidates.reveals(text, [rule], engine), (rule.id, f"{len(text)} characters")
                 checked += 1
     assert checked > 50
+
+
+@pytest.mark.skipif("hyperscan" not in candidates.available(), reason="hyperscan is not installed")
+def test_a_last_line_without_a_line_break_gets_the_same_findings() -> None:
+    """Hyperscan can miss a match that ends at the last byte of what it scans: KeywordDetector's line shape missed
+    `db_pass '<24 or more characters>';` as a file's last line with no line break after it, and the native scan
+    reported AZ304 (or nothing) where `re` reports AZ303. Position scans now run with a line break after the data."""
+    from mi_migrate.scan.files import scan_bytes
+    from mi_migrate.scan.model import ScanSettings
+
+    rng = random.Random(RNG_SEED + 2)
+    alnum = string.ascii_letters + string.digits
+    reported = 0
+    for _ in range(120):
+        value = "".join(rng.choices(alnum, k=rng.randint(8, 60)))
+        key = rng.choice(["db_pass", "password", "secret", "api_key", "my_pwd"])
+        line = rng.choice([f"{key} '{value}';", f'{key} "{value}";', f"x = {key}('{value}');"])
+        for name in ("app.py", "app.js", "conf.yaml"):
+            data = ("import os\n" + line).encode()  # no line break at the end
+            native = [(f.rule_id, f.span.column) for f in scan_bytes(name, data, ScanSettings(engine="hyperscan"))[0]]
+            regex = [(f.rule_id, f.span.column) for f in scan_bytes(name, data, ScanSettings(engine="re"))[0]]
+            assert native == regex, (name, len(value))
+            reported += any(rule == "AZ303" for rule, _ in regex)
+    assert reported > 150
+    shape = third_party.PREFILTERS["KeywordDetector"].line_shape
+    data = b"db_pass '" + b"a" * 40 + b"';"
+    assert shape is not None and candidates.find(data, "hyperscan").positions((shape,), data) == [(0, len(data))]

@@ -182,7 +182,12 @@ class Hits:
             return None
         found: list[tuple[int, int]] = []
         if data:
-            _positions_database(expressions).scan(data, match_event_handler=_note_position, context=found)
+            # with a line break after the data (HS_END_OF_DATA), ends clipped to it: every caller maps an end to
+            # its line, and a match that took the added break ends on the data's last line
+            _positions_database(expressions).scan(data + HS_END_OF_DATA, match_event_handler=_note_position,
+                                                  context=found)
+            size = len(data)
+            found = [(index, min(end, size)) for index, end in found]
         found.sort(key=_end_offset)
         return found
 
@@ -319,6 +324,13 @@ class _HyperscanFinder:
         found = frozenset(self.literals[i] for i in ids if i < count)
         matched = frozenset(self.names[i - count] for i in ids if i >= count)
         return Hits(data, found, self.known, matched, names=self.name_set)
+
+
+# What the per-file position scans (Hits.positions) put after the data. Hyperscan (5.4.12, and the wheels back to
+# 0.7.30) can miss a match that ends at the very last byte: KeywordDetector's line shape, compiled alone, misses
+# `db_pass '<24 or more characters>';` as a file's last line without a line break, and finds it with one after
+# (tests/test_engine_anchors.py). The candidate database itself agrees with `re` there (the same tests).
+HS_END_OF_DATA = b"\n"
 
 
 def _compiled(hyperscan: Any, expressions: list[bytes], flags: list[int]) -> Any:
