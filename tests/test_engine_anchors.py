@@ -510,11 +510,16 @@ def test_a_decoding_reveals_a_finding_only_with_a_line_literal_of_its_pattern(en
 
 
 def test_the_letters_that_case_fold_to_ascii_are_the_four_reveals_knows() -> None:
+    """plugin_prefilters.FOLDS_TO_ASCII: every character `(?i)` matches to an ASCII letter, and every one whose
+    lower case holds one."""
     import re
+
+    from mi_migrate.scan.plugin_prefilters import FOLDS_TO_ASCII
 
     folding = {chr(code) for code in range(0x80, 0x110000)
                if any(re.fullmatch("(?i)" + letter, chr(code)) for letter in string.ascii_lowercase)}
-    assert folding == set(candidates._FOLDS_TO_ASCII)
+    lowering = {chr(code) for code in range(0x80, 0x110000) if any(c.isascii() for c in chr(code).lower())}
+    assert folding == set(FOLDS_TO_ASCII) and lowering <= folding
 
 
 @pytest.mark.parametrize("engine", candidates.available())

@@ -28,7 +28,7 @@ def test_the_results_are_the_plugins_in_its_order() -> None:
         line = "".join(rng.choice(PIECES) for _ in range(rng.randrange(1, 30)))
         filename = rng.choice(FILES)
         expected = [p.secret_value for p in plugin.analyze_line(filename=filename, line=line)]
-        got = [p.secret_value for p in keyword_lines.analyze(plugin, filename, line, line.lower())]
+        got = [p.secret_value for p in keyword_lines.analyze(plugin, filename, line)]
         assert got == expected, (filename, len(line))
         found += bool(expected)
     assert found > 300
@@ -42,7 +42,7 @@ def test_a_long_line_with_many_words_searches_from_the_first() -> None:
     assert starts is not None and len(starts) > keyword_lines.MAX_STARTS
     for filename in FILES:
         expected = [p.secret_value for p in plugin.analyze_line(filename=filename, line=line)]
-        assert [p.secret_value for p in keyword_lines.analyze(plugin, filename, line, line.lower())] == expected
+        assert [p.secret_value for p in keyword_lines.analyze(plugin, filename, line)] == expected
 
 
 def test_every_denylist_word_holds_a_core_near_its_start() -> None:

@@ -36,6 +36,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from mi_migrate.scan.plugin_prefilters import FOLDS_TO_ASCII
+
 
 @functools.cache
 def _native() -> Any:
@@ -201,7 +203,8 @@ class Hits:
     def signature(self, literals: Iterable[bytes]) -> tuple[frozenset[bytes], frozenset[str]] | None:
         """What every answer about `literals` and the anchors depends on, when the native engine scanned this file
         and its database holds them all (then two files with one signature get the same answers); else None."""
-        if self._lazy is not None or not isinstance(self._regexes, frozenset) or not _holds_all(self._known, literals):
+        if self._lazy is not None or not isinstance(self._regexes, frozenset) or not _holds_all(
+                self._known, frozenset(literals)):
             return None
         return self._found, self._regexes
 
@@ -225,19 +228,10 @@ class Hits:
         return not self._found
 
 
-_HOLDS_ALL: dict[tuple[int, int], tuple[frozenset[bytes], Iterable[bytes], bool]] = {}
-
-
-def _holds_all(known: frozenset[bytes], literals: Iterable[bytes]) -> bool:
-    """known ⊇ literals, kept per pair: every file asks it of the same one or two literal sets (holding them keeps
-    their ids from being reused)."""
-    key = (id(known), id(literals))
-    kept = _HOLDS_ALL.get(key)
-    if kept is None:
-        if len(_HOLDS_ALL) > 64:
-            _HOLDS_ALL.clear()
-        kept = _HOLDS_ALL[key] = (known, literals, known.issuperset(literals))
-    return kept[2]
+@functools.lru_cache(maxsize=64)
+def _holds_all(known: frozenset[bytes], literals: frozenset[bytes]) -> bool:
+    """known ⊇ literals, kept per pair: every file asks it of the same one or two literal sets."""
+    return known.issuperset(literals)
 
 
 _KEYWORD_INDEXES: dict[tuple[int, ...], tuple[tuple[Any, ...], frozenset[bytes], tuple[Any, ...]]] = {}
@@ -503,14 +497,10 @@ def reveals(decoded_text: str, rules: Iterable, engine: str = "") -> bool:
     hits = find_for_rules(decoded_text.encode("utf-8", "surrogatepass"), engine)
     # a `line_literals` pattern runs only on lines holding one (engine.literal_lines), in any case `(?i)` allows:
     # the byte test below sees every such spelling unless one of the four letters `re` folds to ASCII occurs
-    literals_decide = not any(char in decoded_text for char in _FOLDS_TO_ASCII)
+    literals_decide = not any(char in decoded_text for char in FOLDS_TO_ASCII)
     return any(any((not p.anchor_name or hits.matched(p.anchor_name))
                    and (not literals_decide or _line_literal_occurs(p, hits)) for p in rule.patterns)
                for rule in hits.keyed(rules if isinstance(rules, (list, tuple)) else list(rules)))
-
-
-# capital I with a dot, dotless i, long s, Kelvin sign: `(?i)` reads them as i, i, s, k
-_FOLDS_TO_ASCII = ("\u0130", "\u0131", "\u017f", "\u212a")
 
 
 def _line_literal_occurs(pattern: Any, hits: Hits) -> bool:

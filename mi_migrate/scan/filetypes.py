@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from mi_migrate.core.finding import Finding, Note
 from mi_migrate.core.rules import Rule
-from mi_migrate.scan.candidates import IAC_TRIGGERS, PYTHON_TRIGGERS, Hits, Plan
+from mi_migrate.scan.candidates import IAC_TRIGGERS, PYTHON_TRIGGERS, Hits, Plan, find_for_rules
 from mi_migrate.scan.memory import Memory
 
 if TYPE_CHECKING:
@@ -127,9 +127,7 @@ def plan(rel_path: str, hits: Hits, rules: Sequence[Rule], settings: ScanSetting
 
 
 def _native_rule_keywords(data: bytes) -> Hits:
-    from mi_migrate.scan import candidates
-
-    return candidates.find_for_rules(data, "hyperscan")
+    return find_for_rules(data, "hyperscan")
 
 
 def scan_structured(

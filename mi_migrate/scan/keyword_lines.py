@@ -44,13 +44,13 @@ class _From:
         return None
 
 
-def analyze(plugin: Any, filename: str, line: str, lowered: str) -> list[Any]:
-    """KeywordDetector.analyze_line(filename=filename, line=line) as a list; `lowered` is line.lower()."""
+def analyze(plugin: Any, filename: str, line: str) -> list[Any]:
+    """KeywordDetector.analyze_line(filename=filename, line=line) as a list."""
     from detect_secrets.plugins.base import BasePlugin
 
     if plugin.keyword_exclude is not None:  # configured exclusions: the plugin's own path
         return list(plugin.analyze_line(filename=filename, line=line))
-    starts = _starts(line, lowered)
+    starts = _starts(line, line.lower())
     searches: dict[Any, int] = {}
     for regex, group in _table(filename).items():
         if not _may_match(regex, line):

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from mi_migrate.scan.plugin_prefilters import RUN_CLASSES, Prefilter, byte_class
+from mi_migrate.scan.plugin_prefilters import FOLDS_TO_ASCII, RUN_CLASSES, Prefilter, byte_class
 
 if TYPE_CHECKING:
     from mi_migrate.scan.candidate_types import Positions
@@ -21,11 +21,6 @@ if TYPE_CHECKING:
 # Lines found so far in one file's text, by (literals, case-sensitive) or by native expression: plugins with the
 # same literals (the entropy plugins' secret words) share them.
 LineMemo = dict[object, dict[int, int]]
-
-
-# Non-ASCII letters a case-insensitive `str` regex matches to ASCII ones (LONG S, DOTLESS I; KELVIN SIGN and
-# DOTTED CAPITAL I never get here): the plugin's own regexes could match a keyword spelled with them.
-_FOLDS_TO_ASCII = ("\u017f", "\u0131")
 
 
 @functools.cache
@@ -84,7 +79,7 @@ def candidate_starts(text: str, lowered: str, ascii_text: bytes, pre: Prefilter,
     memo = {} if memo is None else memo
     words = literal_expression(pre.literals, pre.case_sensitive) if pre.literals else None
     native = positions if positions is not None and caseless_ascii and words is not None else None
-    if native is not None and pre.line_shape and exact_lower and not any(char in text for char in _FOLDS_TO_ASCII):
+    if native is not None and pre.line_shape and exact_lower and not any(char in text for char in FOLDS_TO_ASCII):
         found = native((pre.line_shape,), ascii_text)
         if found is not None:  # the lines the plugin's own regex can match on, of those with a word and a run
             return _holding(text, lowered, ascii_text, pre, _match_lines(text, found))
@@ -161,7 +156,7 @@ def gated_starts(text: str, lowered: str, ascii_text: bytes, pre: Prefilter, gat
     the native engine with the prefilter's `line_words` (the same words, every non-ASCII character a "?"), else
     a search of the lines holding one of its literals. `lowered` is exactly text.lower(). With a `line_shape`,
     the native engine gives only the lines it matches: a subset where the plugin's regexes can match at all."""
-    if positions and pre.line_shape and not any(char in text for char in _FOLDS_TO_ASCII):
+    if positions and pre.line_shape and not any(char in text for char in FOLDS_TO_ASCII):
         found = positions((pre.line_shape,), ascii_text)
         if found is not None:
             return _match_lines(text, found)

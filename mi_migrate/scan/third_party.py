@@ -34,6 +34,7 @@ from mi_migrate.scan.plugin_prefilters import (
     ENTROPY_CHARSETS,
     ENTROPY_LIMITS,
     ENTROPY_QUOTED,
+    FOLDS_TO_ASCII,
     LOCK_FILE_NAMES,
     PREFILTERS,
     RUN_CLASSES,
@@ -342,7 +343,7 @@ def _analyze(det: Detector, rel_path: str, line: str) -> list[Any]:
     if det.name == "KeywordDetector":
         from mi_migrate.scan import keyword_lines
 
-        return keyword_lines.analyze(det.plugin, rel_path, line, line.lower())
+        return keyword_lines.analyze(det.plugin, rel_path, line)
     return list(det.plugin.analyze_line(filename=rel_path, line=line))
 
 
@@ -515,11 +516,6 @@ def _encodes_dummy_text(secret: str) -> bool:
     return all(32 <= b < 127 for b in data) and _DUMMY_TEXT.search(data) is not None
 
 
-# the characters whose lower case holds an ASCII letter (the Kelvin sign, the capital I with a dot) where a caseless
-# byte search sees none, and the two `(?i)` reads as ASCII letters (dotless i, long s): there the lowered line decides
-_LOWERS_TO_ASCII = ("\u212a", "\u0130", "\u0131", "\u017f")
-
-
 @functools.cache
 def _azure_rules() -> tuple[Rule, ...]:
     return tuple(r for r in load_rules() if r.patterns and r.kind is not Kind.THIRD_PARTY_SECRET)
@@ -533,7 +529,7 @@ def _azure_spans(rel_path: str, text: str, start: int, line: str, lowered: str,
     from mi_migrate.scan import engine
 
     spans = [m.span() for m in AZURE_SLOT.finditer(line)]
-    if rule_keywords is not None and not any(char in line for char in _LOWERS_TO_ASCII):
+    if rule_keywords is not None and not any(char in line for char in FOLDS_TO_ASCII):
         rules = rule_keywords(line.encode("utf-8", "surrogatepass")).keyed(_azure_rules())
     else:
         rules = engine.rules_for(lowered.encode("utf-8", "replace"), _azure_rules())

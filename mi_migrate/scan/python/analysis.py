@@ -31,20 +31,24 @@ KEY_WORDS = frozenset({"key", "sas", "secret", "accountkey", "apikey", "masterke
 
 
 _CACHE: dict[tuple[int, ...], tuple[tuple[Rule, ...], Matchers]] = {}
-_LAST: dict[str, tuple[Sequence[Rule], Matchers]] = {}  # the rules last asked with, and their matchers
+_LAST: tuple[tuple[Rule, ...], Matchers] | None = None  # the rule tuple last asked about, and its matchers
 
 
 def matchers_for(rules: Sequence[Rule]) -> Matchers:
-    """Expand each python rule's targets into a qualified-name index (cached per rule tuple)."""
-    last = _LAST.get("rules")
-    if last is not None and last[0] is rules and isinstance(rules, tuple):  # one rule tuple for every file of a scan
-        return last[1]
+    """Expand each python rule's targets into a qualified-name index (cached per rule tuple; a scan asks with one
+    tuple for every file, answered without building the key)."""
+    global _LAST
+    if _LAST is not None and _LAST[0] is rules:
+        return _LAST[1]
     key = tuple(id(rule) for rule in rules)
     cached = _CACHE.get(key)
-    if cached is not None:
-        _LAST["rules"] = (rules, cached[1])
-    if cached is not None:
-        return cached[1]
+    matchers = cached[1] if cached is not None else _expand(rules, key)
+    if isinstance(rules, tuple):
+        _LAST = (rules, matchers)
+    return matchers
+
+
+def _expand(rules: Sequence[Rule], key: tuple[int, ...]) -> Matchers:
     matchers = Matchers()
     for rule in rules:
         spec = rule.python

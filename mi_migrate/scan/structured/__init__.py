@@ -23,8 +23,7 @@ from mi_migrate.scan.structured.scanner import ValueGate, scan_values, tag
 from mi_migrate.scan.structured.values import ParseFailure, Value
 
 if TYPE_CHECKING:
-    from mi_migrate.scan.candidate_types import Candidates
-    from mi_migrate.scan.structured.python_strings import Positions
+    from mi_migrate.scan.candidate_types import Candidates, Positions
 
 XML_SUFFIXES = (".config", ".xml", ".resx", ".pubxml", ".props", ".targets", ".csproj")
 LOCK_FILES = ("-lock.json", ".lock.json", "npm-shrinkwrap.json", ".min.json")

@@ -11,7 +11,7 @@ import re
 import tokenize
 from bisect import bisect_left
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from mi_migrate.scan.python.syntax import first_line, line_numbers, parse_module
@@ -19,9 +19,7 @@ from mi_migrate.scan.structured import junctions
 from mi_migrate.scan.structured.values import Value
 
 if TYPE_CHECKING:
-    from mi_migrate.scan.candidate_types import Candidates
-
-Positions = Callable[[tuple[bytes, ...], bytes], "list[tuple[int, int]] | None"]
+    from mi_migrate.scan.candidate_types import Candidates, Positions
 
 # a literal's closing quote, then (across line breaks, comments and `+`) another literal's opening quote
 _CANDIDATE = (  # starts at the quote (a two-character class the regex engine can skip to), then checks behind it
