@@ -31,6 +31,11 @@ def parse_module(text: str) -> ast.Module:
     return tree
 
 
+def parsed(text: str) -> bool:
+    """Whether parse_module would answer `text` from what it kept (no parse to pay)."""
+    return _last[0] is text
+
+
 def forget() -> None:
     """Drop the kept tree (a large module's tree is tens of MB) and what else was kept for the file: called when a
     file is done."""

@@ -14,8 +14,8 @@ from collections import deque
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from mi_migrate.scan.python.syntax import first_line, line_numbers, parse_module
-from mi_migrate.scan.structured import junctions
+from mi_migrate.scan.python.syntax import first_line, line_numbers, parse_module, parsed
+from mi_migrate.scan.structured import junctions, string_runs
 from mi_migrate.scan.structured.values import Value
 
 if TYPE_CHECKING:
@@ -61,6 +61,8 @@ def extract(source: str, offsets: Sequence[int] | None = None, base_path: str = 
     lines = line_numbers(source, [quote + 1 for quote in junctions.quote_offsets(source, ends)])
     if not lines:
         return []
+    if not parsed(source) and string_runs.runs_reach(source, lines) is False:
+        return []  # no run of literals spans a junction line (a junction inside a docstring): nothing to join
     try:
         tree = parse_module(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
