@@ -135,3 +135,20 @@ def test_a_large_repository_gets_its_pool_before_its_files_are_listed(
     assert listed_with == [[2]] and WatchedPool.used == [2]  # started before the listing, and the only pool
     assert early.exit_code == single.exit_code == 1
     assert early.stdout == single.stdout and early.stdout.count('"rule_id"') >= 24
+
+
+@pytest.mark.parametrize("told", [0, 5, 4096, 4097, 10_000])
+def test_a_file_is_read_to_its_end_whatever_fstat_said(told: int) -> None:
+    """A file that grew or shrank between fstat and read (or a pipe, size 0) is read to its end, once."""
+    import os
+    import threading
+
+    content = bytes(range(256)) * 16  # 4096 bytes
+    read_end, write_end = os.pipe()
+    writer = threading.Thread(target=lambda: (os.write(write_end, content), os.close(write_end)))
+    writer.start()
+    try:
+        assert scan._read_all(read_end, told) == content
+    finally:
+        writer.join()
+        os.close(read_end)

@@ -76,12 +76,15 @@ def scan_bytes(rel_path: str, data: bytes, settings: ScanSettings) -> tuple[list
 
 
 def scan_file(path: Path | str, rel_path: str, settings: ScanSettings) -> tuple[list[Finding], list[Note], int]:
-    try:  # one open, its fstat for the cap, one read: no pathlib objects and no second stat per file
-        with open(path, "rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
+    try:  # one open, its fstat for the cap, one read: no file object, no pathlib object, no second stat per file
+        fd = os.open(path, _READ_FLAGS)
+        try:
+            size = os.fstat(fd).st_size
             if size > settings.max_file_size:
                 return [], [Note(rel_path, f"skipped: {size} bytes is over the {settings.max_file_size}-byte cap")], 0
-            data = handle.read()
+            data = _read_all(fd, size)
+        finally:
+            os.close(fd)
     except OSError as exc:
         return [], [Note(rel_path, f"skipped: cannot read ({exc.strerror or exc.__class__.__name__})")], 0
     try:
@@ -89,6 +92,23 @@ def scan_file(path: Path | str, rel_path: str, settings: ScanSettings) -> tuple[
     except RecursionError:
         return [], [Note(rel_path, "skipped: nesting too deep to analyse")], len(data)
     return findings, notes, len(data)
+
+
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)  # no newline translation on Windows
+
+
+def _read_all(fd: int, size: int) -> bytes:
+    """Everything left in `fd`, read as `size` bytes plus one: a regular file needs one read and one more call
+    only when it is not where fstat said its end was (it grew, or it is no regular file)."""
+    data = os.read(fd, size + 1)
+    if len(data) <= size and (len(data) == size or not data):
+        return data
+    chunks = [data]
+    while True:
+        more = os.read(fd, 1 << 20)
+        if not more:
+            return b"".join(chunks)
+        chunks.append(more)
 
 
 @fewer_collections()

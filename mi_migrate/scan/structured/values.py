@@ -178,55 +178,46 @@ YAML_ESCAPES = {
     "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\", "N": "\x85", "_": "\xa0", "L": "\u2028", "P": "\u2029",
 }
 JSON_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", '"': '"', "\\": "\\", "/": "/"}
-# decode_escapes' reading, as one regex: a high surrogate takes the `\\uXXXX` after it whatever that is
-_ESCAPE = re.compile(
-    r"\\(?:u(?P<hi>[dD][89abAB][0-9a-fA-F]{2})\\u(?P<lo>[0-9a-fA-F]{4})|u(?P<u>[0-9a-fA-F]{4})"
-    r"|x(?P<x>[0-9a-fA-F]{2})|U(?P<U>[0-9a-fA-F]{8})|(?P<char>.))",
-    re.S,
-)
+_HEX = "0123456789abcdefABCDEF"
+_HEX_WIDTH = {"u": 4, "x": 2, "U": 8}
 
 
 def decode_text(raw: str, escapes: dict[str, str]) -> str:
     """decode_escapes(raw, …)[0] with `unicode=True`, without the offset map: for the gates that only ask what a
-    decoded text holds (candidates.json_decoding_reveals, json_settings.escaped_value_windows)."""
+    decoded text holds (candidates.json_decoding_reveals, json_settings.escaped_value_windows). The text is cut
+    at its backslashes and each piece after one starts with its escape, instead of a regex callback per escape
+    (a recorded JSON body holds hundreds of thousands of `\\"` and `\\u0026`)."""
     if "\\" not in raw:
         return raw
-    if "\\u" not in raw and "\\x" not in raw and "\\U" not in raw:
-        return _decode_simple(raw, escapes)
-
-    def one(match: re.Match[str]) -> str:
-        hi, code = match.group("hi"), match.group("u") or match.group("x") or match.group("U")
-        if hi is not None:
-            value = 0x10000 + ((int(hi, 16) - 0xD800) << 10) + (int(match.group("lo"), 16) - 0xDC00)
-        elif code is not None:
-            value = int(code, 16)
-        else:
-            char = match.group("char")
-            return escapes.get(char, char)
-        return chr(value) if value < 0x110000 else "\ufffd"
-
-    return _ESCAPE.sub(one, raw)
-
-
-def _decode_simple(raw: str, escapes: dict[str, str]) -> str:
-    """decode_text for a text whose escapes are all a backslash and one character (no \\u, \\x or \\U in it):
-    the pieces between backslashes, each escape taking the first character of the piece after it, instead of a
-    regex callback per escape (a recorded JSON body holds hundreds of thousands of `\\"`)."""
     pieces = raw.split("\\")
     out = [pieces[0]]
     i, last = 1, len(pieces) - 1
     while i <= last:
         piece = pieces[i]
-        if piece:  # the backslash before this piece escapes its first character
-            char = piece[0]
+        i += 1
+        if not piece:
+            if i > last:  # a backslash at the very end escapes nothing and stays
+                out.append("\\")
+            else:  # two backslashes: an escaped backslash, then the next piece as it is
+                out.append(escapes.get("\\", "\\"))
+                out.append(pieces[i])
+                i += 1
+            continue
+        char = piece[0]
+        width = _HEX_WIDTH.get(char)
+        digits = piece[1 : 1 + width] if width else ""
+        if not width or len(digits) != width or digits.strip(_HEX):
             out.append(escapes.get(char, char))
             out.append(piece[1:])
-            i += 1
-        elif i == last:  # a backslash at the very end escapes nothing and stays
-            out.append("\\")
-            i += 1
-        else:  # two backslashes: an escaped backslash, then the next piece as it is
-            out.append(escapes.get("\\", "\\"))
-            out.append(pieces[i + 1])
-            i += 2
+            continue
+        code = int(digits, 16)
+        rest = piece[1 + width :]
+        if char == "u" and not rest and 0xD800 <= code < 0xDC00 and i <= last:  # a high surrogate: `\\uXXXX`
+            low = pieces[i][1:5]  # right after it is its low half, whatever its value
+            if pieces[i][:1] == "u" and len(low) == 4 and not low.strip(_HEX):
+                code = 0x10000 + ((code - 0xD800) << 10) + (int(low, 16) - 0xDC00)
+                rest = pieces[i][5:]
+                i += 1
+        out.append(chr(code) if code < 0x110000 else "\ufffd")
+        out.append(rest)
     return "".join(out)
