@@ -267,10 +267,10 @@ def _scan_line(
     from detect_secrets.filters.allowlist import is_line_allowlisted
 
     line = raw.rstrip()
-    lowered = line.lower()
-    hits = _line_hits(extension, line, lowered, tuple(dets), config)
+    hits = _line_hits(extension, line, tuple(dets), config)
     if not hits:
         return []
+    lowered = line.lower()
     previous = text[text.rfind("\n", 0, start - 1) + 1 : start - 1].rstrip() if start else ""
     if ("pragma" in lowered or "pragma" in previous.lower()) and is_line_allowlisted(
         rel_path, line, SimpleNamespace(previous_line=previous)
@@ -290,7 +290,7 @@ def _scan_line(
 _HITS_MEMO = Memory(16 << 20)  # (extension, line, detector ids, config) → (detectors, hits)
 
 
-def _line_hits(extension: str, line: str, lowered: str, dets: tuple[Detector, ...],
+def _line_hits(extension: str, line: str, dets: tuple[Detector, ...],
                config: bool) -> tuple[tuple[Detector, str, int], ...]:
     """What the plugins report on one line, after the filters: (detector, secret, column). A function of the
     line, the plugins and the file's extension (detect-secrets reads only the file type from its name), so it
@@ -299,7 +299,7 @@ def _line_hits(extension: str, line: str, lowered: str, dets: tuple[Detector, ..
     kept = _HITS_MEMO.get(key)
     if kept is not None and all(a is b for a, b in zip(kept[0], dets, strict=True)):  # not a reused id
         return kept[1]  # type: ignore[no-any-return]
-    hits = tuple(_compute_hits("x" + extension, line, lowered, dets, config))
+    hits = tuple(_compute_hits("x" + extension, line, line.lower(), dets, config))  # lowered only when computed
     _HITS_MEMO.keep(key, (dets, hits), len(line))
     return hits
 
