@@ -355,6 +355,33 @@ def test_offset_runs_answer_as_the_list_of_offsets_would() -> None:
         assert [runs[i] for i in range(-len(plain), len(plain))] == plain + plain
         with pytest.raises(IndexError):
             runs[len(plain)]
+        for _ in range(20):  # pieces(begin, end): the runs of a slice, in order
+            begin = rng.randrange(len(plain) + 1)
+            end = rng.randrange(begin, len(plain) + 1)
+            assert [o + k for o, n in runs.pieces(begin, end) for k in range(n)] == plain[begin:end]
+
+
+def test_a_wrapped_value_maps_its_kept_characters_as_before() -> None:
+    """yaml_files._without_spaces gives the offsets the per-character list gave, for range, run and list
+    offsets, whatever whitespace (Unicode's too) the value holds."""
+    import random
+
+    from mi_migrate.scan.structured import yaml_files
+    from mi_migrate.scan.structured.values import OffsetRuns
+
+    rng = random.Random(13)
+    for _ in range(400):
+        value = "".join(rng.choice(["a", "B", "9", "+", " ", "\n", "\t", "\u00a0", "\u2028", "\x1c", "xy"])
+                        for _ in range(rng.randrange(0, 30)))
+        runs, offset = OffsetRuns(), rng.randrange(50)
+        while len(runs) < len(value):
+            count = min(rng.choice((1, 2, 5)), len(value) - len(runs))
+            runs.add(offset, count)
+            offset += count + rng.choice((0, 1, 3))
+        for offsets in (runs, list(runs), range(offset, offset + len(value))):
+            kept = [i for i, char in enumerate(value) if not char.isspace()]
+            assert list(yaml_files._without_spaces(value, offsets)) == [offsets[i] for i in kept], repr(value)
+            assert "".join(value.split()) == "".join(value[i] for i in kept)
 
 
 @pytest.mark.parametrize(

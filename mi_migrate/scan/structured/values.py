@@ -61,6 +61,15 @@ class OffsetRuns(Sequence[int]):
         run = bisect_right(self._starts, index) - 1
         return self._firsts[run] + index - self._starts[run]
 
+    def pieces(self, begin: int, end: int) -> Iterator[tuple[int, int]]:
+        """(file offset, count) of the runs of characters begin … end - 1: one per run they cross."""
+        run = bisect_right(self._starts, begin) - 1
+        while begin < end:
+            run_end = self._starts[run + 1] if run + 1 < len(self._starts) else self._length
+            stop = min(end, run_end)
+            yield self._firsts[run] + begin - self._starts[run], stop - begin
+            begin, run = stop, run + 1
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, OffsetRuns):
             return NotImplemented

@@ -238,10 +238,28 @@ def _scalar_values(text: str, start: int, end: int, value: str, style: str, path
     exact = bool(offsets) and offsets[-1] - offsets[0] == len(value) - 1  # the raw text itself: no map needed
     yield Value(key_path, value, first, last, None if exact else offsets)
     if "\n" in raw.rstrip("\n") and _wrapped(raw, style):
-        keep_chars = [i for i, char in enumerate(value) if not char.isspace()]
-        joined = "".join(value[i] for i in keep_chars)
-        yield Value(key_path, joined, first, last, [offsets[i] for i in keep_chars],
+        yield Value(key_path, "".join(value.split()), first, last, _without_spaces(value, offsets),
                     fields={"folding": "line breaks removed"})
+
+
+_NON_SPACE = re.compile(r"\S+")  # \s is str.isspace() for str patterns, as str.split() splits on it
+
+
+def _without_spaces(value: str, offsets: Sequence[int]) -> OffsetRuns:
+    """The offsets of the value's characters that are not whitespace, as runs (a wrapped key or certificate of
+    many kilobytes is a run per line, not a list of an int per character)."""
+    kept = OffsetRuns()
+    for piece in _NON_SPACE.finditer(value):
+        begin, end = piece.span()
+        if isinstance(offsets, OffsetRuns):
+            for offset, count in offsets.pieces(begin, end):
+                kept.add(offset, count)
+        elif isinstance(offsets, range) and offsets.step == 1:
+            kept.add(offsets[begin], end - begin)
+        else:
+            for index in range(begin, end):
+                kept.add(offsets[index])
+    return kept
 
 
 def _windows(text: str, raw: str, start: int, end: int, value: str, style: str, context: int) -> list[str]:
