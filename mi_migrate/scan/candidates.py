@@ -216,6 +216,10 @@ class Hits:
     def isascii(self) -> bool:
         return self._data.isascii()
 
+    def raw(self) -> bytes:
+        """The bytes scanned, as read: what a search whose expression does not depend on case runs on."""
+        return self._data
+
     def lower(self) -> bytes:
         """The lower-cased bytes, made on first use (only files with a candidate need them)."""
         if self._lower is None:

@@ -103,7 +103,7 @@ def wants(rel_path: str, lower: bytes | Candidates, rules: Sequence[Rule], known
 def _hidden_yaml(lower: bytes | Candidates) -> bool:
     if isinstance(lower, bytes):
         return _HIDDEN_YAML.search(lower) is not None
-    found = lower.search(HIDDEN_YAML_NATIVE, lower.lower())
+    found = lower.search(HIDDEN_YAML_NATIVE, lower.raw())  # no letter in it: case changes nothing
     return found if found is not None else _HIDDEN_YAML.search(lower.lower()) is not None
 
 

@@ -42,7 +42,7 @@ def might_have(lower: bytes | Candidates) -> bool:
         return any(anchor in lower for anchor in ANCHORS) and junctions.any_junction(lower)
     if not lower.any(ANCHORS):
         return False
-    found = lower.search(CANDIDATE_NATIVE, lower.lower())
+    found = lower.search(CANDIDATE_NATIVE, lower.raw())  # its letters come in both cases: case changes nothing
     return found if found is not None else junctions.any_junction(lower.lower())
 
 
