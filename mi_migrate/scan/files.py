@@ -101,7 +101,7 @@ def _read_all(fd: int, size: int) -> bytes:
     """Everything left in `fd`, read as `size` bytes plus one: a regular file needs one read and one more call
     only when it is not where fstat said its end was (it grew, or it is no regular file)."""
     data = os.read(fd, size + 1)
-    if len(data) <= size and (len(data) == size or not data):
+    if len(data) == size or not data:
         return data
     chunks = [data]
     while True:

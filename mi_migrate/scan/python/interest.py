@@ -16,7 +16,7 @@ from bisect import bisect_left
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from mi_migrate.scan.python.syntax import line_numbers
+from mi_migrate.scan.python.syntax import has_lone_cr, line_numbers
 from mi_migrate.scan.python.targets import Matchers
 
 # Statements that bind a name from inside an expression or for another scope (walrus, `global`): their lines are
@@ -97,7 +97,7 @@ class Watch:
               mentioned: Callable[[bytes], bool] = lambda root: True) -> InterestingLines | None:
         """The watched lines of `text`, counting a name only when `mentioned(root)` holds for one of its roots;
         None when the module must be walked whole (a lone CR ends a line for the parser, not for the count)."""
-        if "\r" in text and text.count("\r") != text.count("\r\n"):  # `in` first: most modules hold no CR
+        if has_lone_cr(text):
             return None
         # the parser NFKC-folds identifiers (a fullwidth C is a C); most non-ASCII modules are folded already,
         # which is_normalized answers ~5x faster than normalize would

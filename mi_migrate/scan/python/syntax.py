@@ -31,6 +31,12 @@ def parse_module(text: str) -> ast.Module:
     return tree
 
 
+def has_lone_cr(text: str) -> bool:
+    """A carriage return not followed by a line break: it ends a line for the parser, not for a count of "\n"
+    (then line numbers worked out from the text would not be the tree's). `in` first: most modules hold no CR."""
+    return "\r" in text and text.count("\r") != text.count("\r\n")
+
+
 def parsed(text: str) -> bool:
     """Whether parse_module would answer `text` from what it kept (no parse to pay)."""
     return _last[0] is text

@@ -18,9 +18,12 @@ import sys
 from bisect import bisect_left
 from collections.abc import Sequence
 
+from mi_migrate.scan.python.syntax import has_lone_cr
+
 # what may stand between two pieces of one joined value (spaces, breaks, continuations, `+`, parentheses)
 _GAP_CHARS = " \t\f\r\n()+\\"
 _NEXT = re.compile(r"""[#'"]""")
+_NEWLINE = re.compile("\n")
 _COMMENT_END = re.compile(r"[\r\n]|\Z")
 _TRAILING_WORD = re.compile(r"\w*\Z")
 _PREFIXES = frozenset({"r", "u", "b", "f", "br", "rb", "fr", "rf"})
@@ -35,8 +38,8 @@ def runs_reach(text: str, lines: Sequence[int]) -> bool | None:
     """Whether a run of two or more string literals (joined as above) spans one of `lines` (1-based, ascending,
     not empty); None when the module cannot be read this way for sure (an unterminated string, an f-string that
     may nest quotes, a lone carriage return), and then the caller parses it."""
-    if "\r" in text and text.count("\r") != text.count("\r\n"):
-        return None  # a lone CR ends a line for the parser, not for the line numbers given
+    if has_lone_cr(text):
+        return None
     newlines = [match.start() for match in _NEWLINE.finditer(text)]
     size = len(text)
     last_line_end = newlines[lines[-1] - 1] if lines[-1] <= len(newlines) else size
@@ -77,8 +80,6 @@ def runs_reach(text: str, lines: Sequence[int]) -> bool | None:
         pieces += 1
         pos = end
 
-
-_NEWLINE = re.compile("\n")
 
 
 def _string_end(text: str, start: int) -> int | None:
