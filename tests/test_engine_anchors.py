@@ -5,6 +5,7 @@ generated here (mi_migrate.testing.fakes or random), never written out."""
 from __future__ import annotations
 
 import random
+import re
 import string
 
 import pytest
@@ -535,6 +536,34 @@ def test_every_rule_example_that_matches_is_revealed(engine: str) -> None:
                 assert candidates.reveals(text, [rule], engine), (rule.id, f"{len(text)} characters")
                 checked += 1
     assert checked > 50
+
+
+@pytest.mark.parametrize("engine", candidates.available())
+def test_remembered_reveals_answers_equal_fresh_ones(engine: str) -> None:
+    """reveals() keeps its answer per candidate signature (the keywords, line literals and anchors a text holds):
+    texts cut from the rules' examples, their keywords and line literals, and the letters `(?i)` folds, asked in
+    one order with the memory and each alone without it, must get the same answers."""
+    rules = tuple(rule for rule in load_rules() if rule.patterns)
+    pieces = [" ", "\n", "=", ";", "\u212a", "\u017f"]
+    for rule in rules:
+        pieces += [keyword.decode() for keyword in rule.keywords]
+        pieces += [literal for p in rule.patterns for literal in p.options.get("line_literals") or ()]
+        examples = [fakes.expand(example.text) for example in rule.examples if example.match][:2]
+        pieces += examples
+        for literal in {literal for p in rule.patterns for literal in p.options.get("line_literals") or ()}:
+            # the example without its line literal: its answer then hangs on whether `(?i)` folds decide
+            pieces += [re.sub(re.escape(literal), "", text, flags=re.I) for text in examples]
+    rng = random.Random(RNG_SEED + 7)
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 6))) for _ in range(1500)]
+    texts += [piece + fold for piece in pieces for fold in ("", "\u212a", "\u017f")]  # one signature, folds apart
+    candidates._REVEALED.clear()
+    remembered = [candidates.reveals(text, rules, engine) for text in texts]
+    fresh = []
+    for text in texts:
+        candidates._REVEALED.clear()
+        fresh.append(candidates.reveals(text, rules, engine))
+    assert remembered == fresh
+    assert 100 < sum(fresh) < len(fresh) - 100  # both answers are exercised
 
 
 @pytest.mark.skipif("hyperscan" not in candidates.available(), reason="hyperscan is not installed")

@@ -317,3 +317,20 @@ def test_pruned_fallback_calls_find_what_the_whole_walk_finds(monkeypatch: pytes
         watch = python_analysis._watch(python_analysis.matchers_for(load_rules()))
         skipped += not watch.lines(text).lines
     assert found > 50 and skipped > 3
+
+
+def test_nfkc_by_line_equals_normalizing_the_whole_text() -> None:
+    """interest.nfkc normalizes only the lines holding non-ASCII; a line break is a stable code point, so the
+    result must equal unicodedata's over the whole text, whatever combining marks, jamo or compatibility forms
+    sit beside the breaks (the watched lines are counted in that text)."""
+    import unicodedata
+
+    from mi_migrate.scan.python.interest import nfkc
+
+    alphabet = ["a", "x", " ", "\n", "\r", "\u0301", "\u0308", "\u0323", "\u1100", "\u1161", "\u11a8", "\uff23",
+                "\u2026", "\u00a0", "\u212b", "\u00e9", "\u1e9b", "\ufb01", "\u3000", "\u2028", "\u0085",
+                "\U0001d400"]
+    rng = random.Random(11)
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 14)))
+        assert nfkc(text) == unicodedata.normalize("NFKC", text), ascii(text)

@@ -36,6 +36,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from mi_migrate.scan.memory import Memory
 from mi_migrate.scan.plugin_prefilters import FOLDS_TO_ASCII
 
 
@@ -419,7 +420,10 @@ def rule_finder(engine: str = "") -> _ReFinder | _HyperscanFinder:
 
     engine = engine or choose()
     rules = load_rules()
-    literals = tuple(sorted({keyword for rule in rules for keyword in rule.keywords if keyword}))
+    # the line literals too: then reveals() reads every answer from the scan (Hits.signature)
+    literals = tuple(sorted({keyword for rule in rules for keyword in rule.keywords if keyword}
+                            | {literal.encode() for rule in rules for p in rule.patterns
+                               for literal in p.options.get("line_literals") or () if literal == literal.lower()}))
     names = tuple(pattern.anchor_name for rule in rules for pattern in rule.patterns
                   if pattern.anchor_source is not None)
     if engine == "hyperscan" and _native() is not None:
@@ -502,9 +506,35 @@ def reveals(decoded_text: str, rules: Iterable, engine: str = "") -> bool:
     # a `line_literals` pattern runs only on lines holding one (engine.literal_lines), in any case `(?i)` allows:
     # the byte test below sees every such spelling unless one of the four letters `re` folds to ASCII occurs
     literals_decide = not any(char in decoded_text for char in FOLDS_TO_ASCII)
-    return any(any((not p.anchor_name or hits.matched(p.anchor_name))
-                   and (not literals_decide or _line_literal_occurs(p, hits)) for p in rule.patterns)
-               for rule in hits.keyed(rules if isinstance(rules, (list, tuple)) else list(rules)))
+    listed = rules if isinstance(rules, (list, tuple)) else list(rules)
+    # the answer depends on the text only through which keywords, line literals and anchors it holds: a YAML
+    # recording asks it of thousands of pieces with the same few, and the answer is read back
+    signature = hits.signature(_asked_of_text(listed))
+    key = (signature, literals_decide, id(listed)) if signature is not None else None
+    kept = _REVEALED.recall(key, listed) if key is not None else None
+    if kept is not None:
+        return kept  # type: ignore[no-any-return]
+    answer = any(any((not p.anchor_name or hits.matched(p.anchor_name))
+                     and (not literals_decide or _line_literal_occurs(p, hits)) for p in rule.patterns)
+                 for rule in hits.keyed(listed))
+    if key is not None:
+        _REVEALED.keep_for(key, listed, answer)
+    return answer
+
+
+_REVEALED = Memory(4096)  # (candidate signature, folds decide, id(rules)) → reveals()' answer
+_ASKED_OF_TEXT = Memory(64)  # id(rules) → the literals reveals() asks about
+
+
+def _asked_of_text(rules: Sequence[Any]) -> frozenset[bytes]:
+    """The keywords and line literals reveals() asks of a text for `rules`."""
+    asked = _ASKED_OF_TEXT.recall(id(rules), rules)
+    if asked is None:
+        asked = frozenset({keyword for rule in rules for keyword in rule.keywords}
+                          | {literal for rule in rules for p in rule.patterns
+                             for literal in _encoded(tuple(p.options.get("line_literals") or ()))})
+        _ASKED_OF_TEXT.keep_for(id(rules), rules, asked)
+    return asked  # type: ignore[no-any-return]
 
 
 def _line_literal_occurs(pattern: Any, hits: Hits) -> bool:

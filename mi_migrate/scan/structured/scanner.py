@@ -15,6 +15,7 @@ from mi_migrate.core.finding import Finding, Span
 from mi_migrate.core.rules import Rule
 from mi_migrate.scan import engine
 from mi_migrate.scan.engine import LineIndex
+from mi_migrate.scan.memory import Memory
 from mi_migrate.scan.structured.values import Value
 
 CONTEXT = 200  # characters of raw file text on each side of a value (the rules look at most this far)
@@ -76,7 +77,7 @@ class ValueGate:
                  candidate_engine: str = "") -> None:
         self.text = text
         self.context = CONTEXT
-        self.rules = [rule for rule in rules if rule.patterns]
+        self.rules = _with_patterns(rules)
         self.engine = candidate_engine
         self.offsets = sorted(index.starts[f.span.line - 1] + f.span.column - 1 for f in known
                               if not f.key_path and f.span.line <= len(index.starts))
@@ -103,6 +104,18 @@ class ValueGate:
 
         region = self.text[max(0, start - self.context) : end + self.context]
         return candidates.yaml_decoding_reveals(region, self.rules, self.engine)
+
+
+_WITH_PATTERNS = Memory(64)  # id(rules) → the rules with patterns: one tuple per rule list, so answers about it
+# are kept across files (candidates.reveals)
+
+
+def _with_patterns(rules: Sequence[Rule]) -> tuple[Rule, ...]:
+    kept = _WITH_PATTERNS.recall(id(rules), rules)
+    if kept is None:
+        kept = tuple(rule for rule in rules if rule.patterns)
+        _WITH_PATTERNS.keep_for(id(rules), rules, kept)
+    return kept  # type: ignore[no-any-return]
 
 
 def scan_values(
