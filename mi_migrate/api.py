@@ -21,7 +21,7 @@ from mi_migrate.core import config as config_mod
 from mi_migrate.core.finding import Finding, Note
 from mi_migrate.fix.model import FixOptions
 from mi_migrate.scan import discovery
-from mi_migrate.scan.files import scan_files, start_pool
+from mi_migrate.scan.files import EarlyChunks, scan_files, start_pool
 from mi_migrate.scan.model import DEFAULT_MAX_FILE_SIZE, ScanOptions, ScanResult, ScanSettings
 
 if TYPE_CHECKING:
@@ -52,16 +52,17 @@ def run_scan(options: ScanOptions) -> ScanResult:
 
         return history.run_history(options, _history_baseline(options))
     cfg = config_mod.load(options.config, [Path(p) for p in options.paths])
+    settings = ScanSettings(
+        select=tuple(options.select or cfg.select),
+        ignore=tuple(options.ignore) + tuple(cfg.ignore),
+        max_file_size=options.max_file_size or cfg.max_file_size or DEFAULT_MAX_FILE_SIZE,
+        third_party=options.third_party and cfg.third_party,
+    )
     pool = start_pool([str(p) for p in options.paths or ["."]], options.jobs)
     try:
-        files, notes = discovery.collect([Path(p) for p in options.paths], cfg)
-        settings = ScanSettings(
-            select=tuple(options.select or cfg.select),
-            ignore=tuple(options.ignore) + tuple(cfg.ignore),
-            max_file_size=options.max_file_size or cfg.max_file_size or DEFAULT_MAX_FILE_SIZE,
-            third_party=options.third_party and cfg.third_party,
-        )
-        result = scan_files(files, settings, options.jobs, pool)
+        early = EarlyChunks(pool, settings) if pool is not None else None  # scanning starts while git lists
+        files, notes = discovery.collect([Path(p) for p in options.paths], cfg, early)
+        result = scan_files(files, settings, options.jobs, pool, early)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)

@@ -21,10 +21,18 @@ class WatchedPool(ProcessPoolExecutor):
     """A process pool that records its use and checks what crosses the process boundary."""
 
     used: list[int] = []
+    submitted: list[int] = []  # the size of each chunk submitted on its own
 
     def __init__(self, max_workers: int | None = None, **kwargs: object) -> None:
         WatchedPool.used.append(max_workers or 0)
         super().__init__(max_workers=max_workers, **kwargs)
+
+    def submit(self, fn, *args, **kwargs):
+        if fn is scan._scan_chunk:  # a chunk sent while discovery lists (EarlyChunks): paths out, findings back
+            chunk = args[0]
+            assert chunk and all(isinstance(a, str) and isinstance(r, str) for a, r in chunk)
+            WatchedPool.submitted.append(len(chunk))
+        return super().submit(fn, *args, **kwargs)
 
     def map(self, fn, *iterables, **kwargs):
         chunks, *rest = (list(iterable) for iterable in iterables)
@@ -45,7 +53,7 @@ def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         shutil.copytree(EXAMPLES / "functions-app", root / f"functions-{i:02}")
     monkeypatch.chdir(root)
     monkeypatch.setattr(scan, "PARALLEL_THRESHOLD_BYTES", 0)  # the tree is small: parallel anyway
-    WatchedPool.used = []
+    WatchedPool.used, WatchedPool.submitted = [], []
     monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", WatchedPool)  # files.py imports it per pool
     return root
 
@@ -135,6 +143,45 @@ def test_a_large_repository_gets_its_pool_before_its_files_are_listed(
     assert listed_with == [[2]] and WatchedPool.used == [2]  # started before the listing, and the only pool
     assert early.exit_code == single.exit_code == 1
     assert early.stdout == single.stdout and early.stdout.count('"rule_id"') >= 24
+
+
+def test_files_git_lists_are_scanned_while_the_rest_is_listed(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """discovery.collect's `early` (files.EarlyChunks): in a large repository the files git lists go to the
+    workers in chunks while discovery goes on. Each file is scanned once, as in one process: a link to a tracked
+    file is not scanned again, excluded and ignored files are not scanned, an untracked one is."""
+    import subprocess
+
+    from mi_migrate.scan import discovery
+
+    (tree / ".gitignore").write_text("ignored/\n")
+    (tree / "ignored").mkdir()
+    shutil.copy(tree / "flask-00" / "app.py", tree / "ignored" / "app.py")
+    (tree / "vendor").mkdir()
+    shutil.copy(tree / "flask-00" / "app.py", tree / "vendor" / "app.py")
+    (tree / ".mi-migrate.toml").write_text('extend-exclude = ["vendor/"]\n')
+    (tree / "linked.py").symlink_to(tree / "flask-01" / "app.py")
+    subprocess.run(["git", "init", "-q", "."], check=True)
+    subprocess.run(["git", "add", "-A"], check=True)
+    shutil.copy(tree / "flask-02" / "app.py", tree / "untracked.py")
+    runner = CliRunner()
+    single = runner.invoke(main, ["scan", "--format", "json", "--jobs", "1", "."])
+    monkeypatch.setattr(scan, "LARGE_INDEX_BYTES", 1)
+    monkeypatch.setattr(discovery, "EARLY_BATCH", 5)
+    listing_done: list[int] = []
+    collect = discovery.collect
+
+    def watched_collect(*args: object, **kwargs: object) -> object:
+        found = collect(*args, **kwargs)  # type: ignore[arg-type]
+        listing_done.append(len(WatchedPool.submitted))  # chunks already sent when the listing returns
+        return found
+
+    monkeypatch.setattr(discovery, "collect", watched_collect)
+    early = runner.invoke(main, ["scan", "--format", "json", "--jobs", "2", "."])
+    assert listing_done[0] >= 10 and max(WatchedPool.submitted) <= 5  # sent early, in batches
+    assert early.exit_code == single.exit_code == 1
+    assert early.stdout == single.stdout
+    assert '"untracked.py"' in single.stdout and "vendor/" not in single.stdout and "ignored/" not in single.stdout
+    assert '"files_scanned": ' + str(sum(WatchedPool.submitted)) in early.stdout
 
 
 @pytest.mark.parametrize("told", [0, 5, 4096, 4097, 10_000])

@@ -17,7 +17,7 @@ import os
 import re
 import stat
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -57,6 +57,15 @@ class _Walk:
     dirs_done: set[tuple[int, int]] = field(default_factory=set)
     links: list[tuple[str, list[tuple[str, pathspec.GitIgnoreSpec]]]] = field(default_factory=list)
     arg: tuple[str, str] = ("", "")  # the command-line argument being collected: (absolute, as given)
+    # collect()'s `early`: where the files git lists go as soon as they are known, EARLY_BATCH at a time
+    early: Callable[[list[tuple[str, str]]], None] | None = None
+    early_batch: list[tuple[str, str]] = field(default_factory=list)
+    early_reals: set[str] = field(default_factory=set)
+
+    def send_early(self) -> None:
+        if self.early is not None and self.early_batch:
+            self.early(self.early_batch)
+            self.early_batch = []
 
     def rel(self, path: str) -> str:
         """Path relative to the project root, POSIX; outside the root, the path as the user spelt it."""
@@ -100,10 +109,21 @@ def _inside(path: str, base: str) -> str | None:
     return rel if os.sep == "/" else rel.replace(os.sep, "/")  # relpath is normalised already
 
 
-def collect(paths: list[Path], cfg: Config) -> tuple[list[tuple[str, str]], list[Note]]:
+# Files git lists are handed to collect()'s `early` in batches of this many (a worker's chunk).
+EARLY_BATCH = 256
+
+
+def collect(paths: list[Path], cfg: Config, early: Callable[[list[tuple[str, str]]], None] | None = None,
+            ) -> tuple[list[tuple[str, str]], list[Note]]:
     """(absolute path, root-relative POSIX path) for each file to scan, sorted, and notes on skipped ones. The
-    paths are strings: a Path per file cost a tenth of a second on a 25k-file tree before any scanning starts."""
+    paths are strings: a Path per file cost a tenth of a second on a 25k-file tree before any scanning starts.
+
+    `early`, given one directory: the regular files git lists there are passed to it in batches as they are
+    known (the scan starts on them while the rest is listed) and left out of the list returned. Each is final:
+    git lists a file once, by its real path, and only a file named on the command line would outrank it."""
     walk = _Walk(cfg=cfg, root=os.path.abspath(cfg.root), exclude=cfg.exclude_spec())
+    if early is not None and len(paths) == 1:
+        walk.early = early
     for given in paths or [Path(".")]:
         path = os.path.abspath(given)
         walk.arg = (path, os.fspath(given))
@@ -120,6 +140,7 @@ def collect(paths: list[Path], cfg: Config) -> tuple[list[tuple[str, str]], list
             walk.note(path, "skipped: not a regular file")
         else:
             walk.note(path, "skipped: no such file or directory")
+    walk.send_early()
     return _finish(walk), walk.notes
 
 
@@ -130,6 +151,8 @@ def _finish(walk: _Walk) -> list[tuple[str, str]]:
         if not (explicit or kept) and walk.exclude.match_file(display):
             continue
         real = known or os.path.realpath(path)  # realpath costs a syscall per path component
+        if real in walk.early_reals:
+            continue  # sent early as the file git lists, which a link to it never outranks
         rank = (explicit, known is not None or not os.path.islink(path))
         current = best.get(real)
         if current is None or rank > current[0]:
@@ -216,8 +239,14 @@ def _collect_git(walk: _Walk, top: str, directory: str) -> None:
         if stat.S_ISLNK(mode):
             _add_link(walk, path)
         elif stat.S_ISREG(mode):
-            walk.files.append((path, name if shown == "." else f"{shown}/{name}", False,
-                               os.path.join(real_top, name), False))
+            display = name if shown == "." else f"{shown}/{name}"
+            if walk.early is None:
+                walk.files.append((path, display, False, os.path.join(real_top, name), False))
+            elif not walk.exclude.match_file(display):  # what _finish would keep
+                walk.early_reals.add(os.path.join(real_top, name))
+                walk.early_batch.append((path, display))
+                if len(walk.early_batch) >= EARLY_BATCH:
+                    walk.send_early()
 
 
 def _add_link(walk: _Walk, path: str) -> None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator, Sequence
-from concurrent.futures import Executor
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Executor, Future
 from dataclasses import replace
 from pathlib import Path
 
@@ -126,8 +125,11 @@ def _scan_chunk(
     return findings, notes, total, len(chunk)
 
 
+CHUNK_FILES = 256  # the most files a worker is sent at once
+
+
 def _chunks(items: Sequence[tuple[str, str]], count: int) -> Iterator[list[tuple[str, str]]]:
-    size = max(1, min(256, len(items) // (count * 8) or 1))
+    size = max(1, min(CHUNK_FILES, len(items) // (count * 8) or 1))
     for start in range(0, len(items), size):
         yield list(items[start : start + size])
 
@@ -170,37 +172,90 @@ def _load_scanner(engine: str) -> None:
     del analysis, python_strings, yaml_files
 
 
-def scan_files(files: Sequence[tuple[Path | str, str]], settings: ScanSettings, jobs: int = 0,
-               pool: Executor | None = None) -> ScanResult:
-    """Scan (absolute path, repository-relative path) pairs, in parallel when the input is large (in `pool`
-    when given: see start_pool; the caller shuts it down)."""
+def _choices_size(files: Iterable[tuple[str, str]], total_size: int = 0) -> int:
+    """`total_size` plus the sizes of `files`, only as far as the engine and pool choices need: past both
+    thresholds nothing changes."""
     from mi_migrate.scan import candidates
 
-    result = ScanResult()
-    items = [(os.fspath(p), rel) for p, rel in files]
-    jobs = jobs or usable_cpus()
-    total_size = 0
-    for p, _ in files:  # only as far as the engine and pool choices need: past both thresholds nothing changes
+    for p, _ in files:
         if total_size >= max(PARALLEL_THRESHOLD_BYTES, candidates.NATIVE_MIN_BYTES):
             break
         try:
             total_size += os.stat(p).st_size
         except OSError:
             pass
+    return total_size
+
+
+class EarlyChunks:
+    """discovery.collect's `early` for a scan in a pool started beforehand (start_pool): the files git lists are
+    sent to the workers a chunk at a time while the rest is still being listed, once they are enough to be
+    scanned in parallel (until then they wait, and a small repository is scanned as scan_files would)."""
+
+    def __init__(self, pool: Executor, settings: ScanSettings) -> None:
+        self.pool = pool
+        self.settings = settings
+        self.waiting: list[tuple[str, str]] = []
+        self.futures: list[Future[tuple[list[Finding], list[Note], int, int]]] = []
+        self.total_size = 0
+        self.started = False
+
+    def __call__(self, batch: list[tuple[str, str]]) -> None:
+        if self.started:
+            self._submit(batch)
+            return
+        self.waiting += batch
+        self.total_size = _choices_size(batch, self.total_size)
+        if self.total_size >= PARALLEL_THRESHOLD_BYTES:
+            from mi_migrate.scan import candidates
+
+            self.started = True
+            if not self.settings.engine:
+                self.settings = replace(self.settings, engine=candidates.choose(self.total_size))
+            self._submit(self.waiting)
+            self.waiting = []
+
+    def _submit(self, items: list[tuple[str, str]]) -> None:
+        for start in range(0, len(items), CHUNK_FILES):
+            self.futures.append(self.pool.submit(_scan_chunk, items[start : start + CHUNK_FILES], self.settings))
+
+
+def scan_files(files: Sequence[tuple[Path | str, str]], settings: ScanSettings, jobs: int = 0,
+               pool: Executor | None = None, early: EarlyChunks | None = None) -> ScanResult:
+    """Scan (absolute path, repository-relative path) pairs, in parallel when the input is large (in `pool`
+    when given: see start_pool; the caller shuts it down), with the files `early` has taken from discovery."""
+    from mi_migrate.scan import candidates
+
+    result = ScanResult()
+    items = [(os.fspath(p), rel) for p, rel in files]
+    sent: list[Future[tuple[list[Finding], list[Note], int, int]]] = []
+    if early is not None and early.started:
+        assert pool is not None
+        early._submit(items)
+        settings, sent = early.settings, early.futures
+    elif early is not None:  # too little to scan in parallel: the files it holds are scanned with the rest
+        items = early.waiting + items
+    jobs = jobs or usable_cpus()
+    total_size = _choices_size(items) if not sent else 0
     if not settings.engine:  # one engine for the whole scan: native when it pays for its compile time
         settings = replace(settings, engine=candidates.choose(total_size))
-    if jobs <= 1 or len(items) < 2 or total_size < PARALLEL_THRESHOLD_BYTES:
-        f, n, size, count = _scan_chunk(items, settings)
-        result.findings, result.notes, result.bytes_scanned, result.files_scanned = f, n, size, count
+    if sent:
+        outcomes: Iterable[tuple[list[Finding], list[Note], int, int]] = (future.result() for future in sent)
+    elif jobs <= 1 or len(items) < 2 or total_size < PARALLEL_THRESHOLD_BYTES:
+        outcomes = [_scan_chunk(items, settings)]
     else:
         from concurrent.futures import ProcessPoolExecutor  # imported only when a pool runs (not for pre-commit)
 
-        with contextlib.nullcontext(pool) if pool is not None else ProcessPoolExecutor(max_workers=jobs) as running:
-            for f, n, size, count in running.map(_scan_chunk, _chunks(items, jobs), [settings] * len(items)):
-                result.findings.extend(f)
-                result.notes.extend(n)
-                result.bytes_scanned += size
-                result.files_scanned += count
+        running = pool if pool is not None else ProcessPoolExecutor(max_workers=jobs)
+        outcomes = running.map(_scan_chunk, _chunks(items, jobs), [settings] * len(items))
+        if pool is None:
+            with running:
+                outcomes = list(outcomes)
+    for f, n, size, count in outcomes:
+        result.findings.extend(f)
+        result.notes.extend(n)
+        result.bytes_scanned += size
+        result.files_scanned += count
     result.findings.sort(key=lambda f: (f.path, f.span.line, f.span.column, f.rule_id))
     result.notes.sort(key=lambda n: n.path)
     return result
