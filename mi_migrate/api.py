@@ -16,7 +16,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mi_migrate import baseline as baseline_mod
 from mi_migrate.core import config as config_mod
 from mi_migrate.core.finding import Finding, Note
 from mi_migrate.fix.model import FixOptions
@@ -72,6 +71,8 @@ def run_scan(options: ScanOptions) -> ScanResult:
     result.findings = config_mod.apply(cfg, result.findings)
     baseline_path = options.baseline or cfg.baseline
     if baseline_path is not None and options.apply_baseline:
+        from mi_migrate import baseline as baseline_mod  # (detect-secrets' baseline format: not for every scan)
+
         result.findings = baseline_mod.filter_new(baseline_mod.load(baseline_path), result.findings)
     if options.diff_base is not None:
         from mi_migrate.scan.history import gitdiff
@@ -86,6 +87,8 @@ def _history_baseline(options: ScanOptions) -> Callable[[list[Finding], config_m
     known by its fingerprint; a history finding also when any entry has the same rule and secret hash."""
 
     def accept(findings: list[Finding], cfg: config_mod.Config) -> list[Finding]:
+        from mi_migrate import baseline as baseline_mod
+
         baseline_path = options.baseline or cfg.baseline
         if baseline_path is None or not options.apply_baseline:
             return findings
@@ -109,6 +112,8 @@ def write_baseline(options: ScanOptions, output: Path | None = None) -> tuple[Sc
     """Scan everything and write the baseline to `output` (default: the configured one, else ROOT's);
     (the scan, the file written, the number of entries)."""
     result, cfg = scan_all(options)
+    from mi_migrate import baseline as baseline_mod
+
     target = output or baseline_mod.default_path(cfg)
     return result, target, baseline_mod.write(target, result.findings)
 
