@@ -122,7 +122,7 @@ def collect(paths: list[Path], cfg: Config, early: Callable[[list[tuple[str, str
     known (the scan starts on them while the rest is listed) and left out of the list returned. Each is final:
     git lists a file once, by its real path, and only a file named on the command line would outrank it."""
     walk = _Walk(cfg=cfg, root=os.path.abspath(cfg.root), exclude=cfg.exclude_spec())
-    if early is not None and len(paths) == 1:
+    if early is not None and len(paths or [Path(".")]) == 1:
         walk.early = early
     for given in paths or [Path(".")]:
         path = os.path.abspath(given)

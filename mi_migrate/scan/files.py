@@ -202,7 +202,7 @@ class EarlyChunks:
 
     def __call__(self, batch: list[tuple[str, str]]) -> None:
         if self.started:
-            self._submit(batch)
+            self.submit(batch)
             return
         self.waiting += batch
         self.total_size = _choices_size(batch, self.total_size)
@@ -212,10 +212,10 @@ class EarlyChunks:
             self.started = True
             if not self.settings.engine:
                 self.settings = replace(self.settings, engine=candidates.choose(self.total_size))
-            self._submit(self.waiting)
+            self.submit(self.waiting)
             self.waiting = []
 
-    def _submit(self, items: list[tuple[str, str]]) -> None:
+    def submit(self, items: list[tuple[str, str]]) -> None:
         for start in range(0, len(items), CHUNK_FILES):
             self.futures.append(self.pool.submit(_scan_chunk, items[start : start + CHUNK_FILES], self.settings))
 
@@ -229,9 +229,8 @@ def scan_files(files: Sequence[tuple[Path | str, str]], settings: ScanSettings, 
     result = ScanResult()
     items = [(os.fspath(p), rel) for p, rel in files]
     sent: list[Future[tuple[list[Finding], list[Note], int, int]]] = []
-    if early is not None and early.started:
-        assert pool is not None
-        early._submit(items)
+    if early is not None and early.started:  # the rest (links, files named or walked) follows the early chunks
+        early.submit(items)
         settings, sent = early.settings, early.futures
     elif early is not None:  # too little to scan in parallel: the files it holds are scanned with the rest
         items = early.waiting + items
