@@ -422,8 +422,8 @@ def rule_finder(engine: str = "") -> _ReFinder | _HyperscanFinder:
     rules = load_rules()
     # the line literals too: then reveals() reads every answer from the scan (Hits.signature)
     literals = tuple(sorted({keyword for rule in rules for keyword in rule.keywords if keyword}
-                            | {literal.encode() for rule in rules for p in rule.patterns
-                               for literal in p.options.get("line_literals") or () if literal == literal.lower()}))
+                            | {literal for rule in rules for p in rule.patterns for literal in _line_literals(p)
+                               if literal == literal.lower()}))
     names = tuple(pattern.anchor_name for rule in rules for pattern in rule.patterns
                   if pattern.anchor_source is not None)
     if engine == "hyperscan" and _native() is not None:
@@ -531,15 +531,19 @@ def _asked_of_text(rules: Sequence[Any]) -> frozenset[bytes]:
     asked = _ASKED_OF_TEXT.recall(id(rules), rules)
     if asked is None:
         asked = frozenset({keyword for rule in rules for keyword in rule.keywords}
-                          | {literal for rule in rules for p in rule.patterns
-                             for literal in _encoded(tuple(p.options.get("line_literals") or ()))})
+                          | {literal for rule in rules for p in rule.patterns for literal in _line_literals(p)})
         _ASKED_OF_TEXT.keep_for(id(rules), rules, asked)
     return asked  # type: ignore[no-any-return]
 
 
 def _line_literal_occurs(pattern: Any, hits: Hits) -> bool:
-    literals = pattern.options.get("line_literals")
-    return not literals or hits.any(_encoded(tuple(literals)))
+    literals = _line_literals(pattern)
+    return not literals or hits.any(literals)
+
+
+def _line_literals(pattern: Any) -> tuple[bytes, ...]:
+    """A pattern's `line_literals` option, encoded (engine.literal_lines runs it only on lines holding one)."""
+    return _encoded(tuple(pattern.options.get("line_literals") or ()))
 
 
 @functools.lru_cache(maxsize=256)
