@@ -273,12 +273,16 @@ def test_detect_secrets_loads_without_requests_and_verification_still_reaches_it
 
 def _entropy_lines(seed: int) -> list[str]:
     """Quoted values across the distinct-character bound: short words, numbers, GUIDs, uniform hex at exactly
-    the hex limit (8 distinct digits: entropy 3.0, not over it), random base64 of every length up to 60."""
+    the hex limit (8 distinct digits: entropy 3.0, not over it), values of all-distinct characters one short of
+    and at the shortest length that can pass (22 and 23 for base64, 8 and 9 for hex), random base64 of every
+    length up to 60."""
     rng = random.Random(seed)
     alphabets = [string.hexdigits[:16], string.digits, string.ascii_letters + string.digits + "+/=_-",
                  "abcdef0123", "AB"]
     values = ["01234567", "0123456789abcdef", "76543210" * 3, "eastus", "20201030", "true",
               "3f2504e0-4f89-11d3-9a0c-0305e82c3301"]
+    for length, alphabet in ((22, alphabets[2]), (23, alphabets[2]), (8, "abcdef012345"), (9, "abcdef012345")):
+        values += ["".join(rng.sample(alphabet, length)) for _ in range(3)]
     for _ in range(300):
         alphabet = rng.choice(alphabets)
         values.append("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 60))))

@@ -309,10 +309,15 @@ class _HyperscanFinder:
         self.names = regexes
         self.name_set = frozenset(regexes)
         expressions = [b"".join(b"\\x%02x" % byte for byte in lit) for lit in literals]
-        named = anchors()
-        expressions += [named[name] for name in regexes]
+        # anchors with one expression (three rules share the 88-character key shape) are one pattern, each
+        # costing its own pass over the bytes
+        sharing: dict[bytes, list[str]] = {}
+        for name in regexes:
+            sharing.setdefault(anchors()[name], []).append(name)
+        self.anchor_names = tuple(tuple(names) for names in sharing.values())
+        expressions += list(sharing)
         flags = [hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH] * len(literals)
-        flags += [hyperscan.HS_FLAG_SINGLEMATCH] * len(regexes)
+        flags += [hyperscan.HS_FLAG_SINGLEMATCH] * len(sharing)
         self.db = _compiled(hyperscan, expressions, flags)
 
     def find(self, data: bytes) -> Hits:
@@ -321,7 +326,7 @@ class _HyperscanFinder:
             self.db.scan(data, match_event_handler=_collect, context=ids)
         count = len(self.literals)
         found = frozenset(self.literals[i] for i in ids if i < count)
-        matched = frozenset(self.names[i - count] for i in ids if i >= count)
+        matched = frozenset(name for i in ids if i >= count for name in self.anchor_names[i - count])
         return Hits(data, found, self.known, matched, names=self.name_set)
 
 
