@@ -309,8 +309,8 @@ class _HyperscanFinder:
         self.names = regexes
         self.name_set = frozenset(regexes)
         expressions = [b"".join(b"\\x%02x" % byte for byte in lit) for lit in literals]
-        # anchors with one expression (three rules share the 88-character key shape) are one pattern, each
-        # costing its own pass over the bytes
+        # anchors with one expression (three rules use the 88-character key shape) are compiled as one pattern,
+        # reported under each of their names
         sharing: dict[bytes, list[str]] = {}
         for name in regexes:
             sharing.setdefault(anchors()[name], []).append(name)
