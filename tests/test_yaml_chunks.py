@@ -99,6 +99,9 @@ UNSPLITTABLE = {
     "root sequence": "- one\n- two\n",
     "indented root": "  a: one\n  b: two\n",
     "invalid piece": "a: one\nb: [unclosed\nc: three\n",
+    "token ampersand with no anchor name": "a: one\nb: & two\nc: three\n",
+    "alias before a flow separator": "a: [one, *x]\nb: two\n",
+    "alias at the end of the text": "a: one\nb: *x",
 }
 
 
@@ -109,6 +112,23 @@ def test_what_could_read_differently_in_pieces_is_not_split(name: str) -> None:
     not a column-0 mapping are left to the whole walk."""
     assert yaml_chunks.split(UNSPLITTABLE[name]) is None
     assert yaml_chunks.split("a: one\nb:\n- two\n- three\nc: four\n") is not None  # the same shapes, plain
+
+
+def test_ampersands_and_stars_inside_values_still_split() -> None:
+    """`Food & Drink`, `SELECT * FROM` or `&amp;` inside a recorded value is no anchor or alias (a token `&` or `*`
+    needs a name followed by a space, a break or one of `?:,]}%@```, and libyaml rejects any other): such a
+    recording is split, into pieces that give the whole walk."""
+    gate = _AnyValue(0)
+    interactions = [{"request": {"body": f"category {i}: Food & Drink, Toys & Games", "method": "GET",
+                                 "uri": f"https://acme.example/q?sql=SELECT * FROM t{i}"},
+                     "response": {"body": {"string": json.dumps({"name": f"R & D {i}", "filter": "* & *"})
+                                           + f"<Label>Web &amp; worker {i} &gt; 2</Label>"},
+                                  "status": {"code": 200}}} for i in range(60)]
+    text = yaml.safe_dump({"interactions": interactions, "version": 1}, default_flow_style=False)
+    assert len(text) >= yaml_files.CHUNKED_MIN and " & " in text and " * " in text and " &amp; " in text
+    chunks = yaml_chunks.split(text)
+    assert chunks is not None and len(chunks) == 61
+    assert yaml_files.walk_chunks(text, gate) == yaml_files.walk_events(text, gate)
 
 
 def _scan(text: str, path: str = "sdk/x/tests/recordings/test_x.yaml") -> tuple[list, list]:

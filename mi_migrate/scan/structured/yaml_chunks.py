@@ -35,10 +35,12 @@ class Chunk(NamedTuple):
 # a line starting with content at column 0: a top-level key or an item (or the continuation a parse rejects)
 _BOUNDARY = re.compile(r"\n(?=[^ \t\r\n#])")
 # what a piece could read differently from the whole: directives and document markers, anchors and aliases (a
-# superset: `&` or `*` where a token can start), a top-level `kind:`, line breaks other than \n and \r\n (NEL,
-# LS, PS and a lone CR break lines for YAML, not for the split)
-_UNSPLITTABLE = (rb"(?:^|[\s\[{,:])[&*]|^(?:---|\.\.\.|%)|^['\"]?kind['\"]?[ \t]*:|\r[^\n]|\xc2\x85"
-                 rb"|\xe2\x80[\xa8\xa9]")
+# superset: where a token can start, `&` or `*`, a name and what libyaml lets follow one; it rejects any other
+# token `&` or `*`, so that piece fails its parse instead, and `Food & Drink` or `&amp;` in a recorded body
+# splits), a top-level `kind:`, line breaks other than \n and \r\n (NEL, LS, PS and a lone CR break lines for
+# YAML, not for the split)
+_UNSPLITTABLE = (rb"(?:^|[\s\[{,:])[&*][0-9A-Za-z_\-]+(?:[\s?:,\]}%@`]|$)|^(?:---|\.\.\.|%)"
+                 rb"|^['\"]?kind['\"]?[ \t]*:|\r[^\n]|\xc2\x85|\xe2\x80[\xa8\xa9]")
 # a key whose value is the block sequence on the next lines: its name is the key path of the items
 _SEQUENCE_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_.\-]*):[ \t]*\r?\n")
 _PREAMBLE = re.compile(r"(?:[ \t]*(?:#[^\n]*)?\r?\n)*")
