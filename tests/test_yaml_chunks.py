@@ -131,6 +131,28 @@ def test_ampersands_and_stars_inside_values_still_split() -> None:
     assert yaml_files.walk_chunks(text, gate) == yaml_files.walk_events(text, gate)
 
 
+class _FirstPieceOnly(_AnyValue):
+    """A gate walking only the piece at the start of the text."""
+
+    def holds_known(self, start: int, end: int) -> bool:
+        return False
+
+    def decodings_reveal(self, start: int, end: int) -> bool:
+        return start == 0
+
+
+@pytest.mark.parametrize("broken", ["second", "first"])
+def test_a_piece_that_does_not_parse_leaves_the_file_to_the_whole_walk(broken: str) -> None:
+    """The walk parses the pieces it walks and checks the others parse: a quoted scalar continued at column 0,
+    in a piece walked or not, gives no pieces (the file is walked whole) rather than values read across a false
+    boundary."""
+    good, bad = "a: one two three\n", "b: 'quoted\ncontinued at column 0'\n"
+    text = good + bad + "c: four\n" if broken == "second" else bad + good + "c: four\n"
+    assert yaml_chunks.split(text, validate=False) is not None  # the boundaries alone look fine
+    assert yaml_files.walk_chunks(text, _FirstPieceOnly(0)) is None
+    assert yaml_files.walk_chunks(good + "c: four\n", _FirstPieceOnly(0)) is not None
+
+
 def _scan(text: str, path: str = "sdk/x/tests/recordings/test_x.yaml") -> tuple[list, list]:
     return scan_bytes(path, text.encode("utf-8"), ScanSettings())
 

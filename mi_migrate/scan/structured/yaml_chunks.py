@@ -46,8 +46,10 @@ _SEQUENCE_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_.\-]*):[ \t]*\r?\n")
 _PREAMBLE = re.compile(r"(?:[ \t]*(?:#[^\n]*)?\r?\n)*")
 
 
-def split(text: str) -> list[Chunk] | None:
-    """The file's pieces in order, covering every value; None when it cannot be split safely."""
+def split(text: str, validate: bool = True) -> list[Chunk] | None:
+    """The file's pieces in order, covering every value; None when it cannot be split safely. Without `validate`,
+    the caller parses each piece itself (a piece it walks is parsed by the walk) and gives up on any that does
+    not parse (`parses`)."""
     if not yaml.__with_libyaml__ or text.startswith("\ufeff") or text.endswith("\r"):
         return None
     from mi_migrate.scan import candidates
@@ -75,9 +77,8 @@ def split(text: str) -> list[Chunk] | None:
         else:
             chunks.append(Chunk(starts[i], starts[j]))
         i = j
-    for chunk in chunks:
-        if not _parses(text[chunk.start : chunk.end]):
-            return None
+    if validate and not all(parses(text[chunk.start : chunk.end]) for chunk in chunks):
+        return None
     return chunks
 
 
@@ -85,7 +86,7 @@ def _is_item(text: str, start: int) -> bool:
     return text.startswith(("- ", "-\n", "-\r", "-\t"), start)
 
 
-def _parses(piece: str) -> bool:
+def parses(piece: str) -> bool:
     from yaml import _yaml  # type: ignore[attr-defined]
 
     try:

@@ -116,20 +116,22 @@ CHUNKED_MIN = 8192
 def walk_chunks(text: str, keep: Gate) -> list[Value] | None:
     """walk_events() over only the pieces of the file (yaml_chunks.split) a scan can use: those holding a finding
     of the line scan, or around which some rule has its keyword and anchor in the text or a decoding of it (no
-    value elsewhere can give a finding). A large recording mostly has neither. None when the file does not split
-    or a piece needs compose."""
+    value elsewhere can give a finding). A large recording mostly has neither. None when the file does not split,
+    a piece does not parse on its own (a walked one in its walk, the others here) or a piece needs compose."""
     from mi_migrate.scan.structured import yaml_chunks
 
-    chunks = yaml_chunks.split(text)
+    chunks = yaml_chunks.split(text, validate=False)
     if chunks is None:
         return None
     values: list[Value] = []
     for chunk in chunks:
         if keep.holds_known(chunk.start, chunk.end) or keep.decodings_reveal(chunk.start, chunk.end):
-            walked = walk_events(text, keep, chunk.start, chunk.end, chunk.root)
+            walked = walk_events(text, keep, chunk.start, chunk.end, chunk.root)  # None when it does not parse
             if walked is None:
                 return None
             values.extend(walked)
+        elif not yaml_chunks.parses(text[chunk.start : chunk.end]):
+            return None  # a boundary inside a scalar or a collection: the file is walked whole
     return values
 
 
