@@ -5,6 +5,7 @@ Every key-shaped value is generated at run time (mi_migrate.testing.fakes, FAKE_
 
 from __future__ import annotations
 
+import math
 import random
 import re
 import string
@@ -305,6 +306,20 @@ def test_entropy_shortcut_reports_what_the_plugin_reports(plugin_name: str) -> N
         assert len(ours) == len(set(ours)) and set(ours) == theirs, line
         reported += len(ours)
     assert reported > 10  # the lines do hold high-entropy values
+
+
+@pytest.mark.parametrize("plugin_name", sorted(third_party.ENTROPY_PLUGINS))
+def test_entropy_values_of_the_shortest_passing_length_reach_the_plugin(plugin_name: str) -> None:
+    """The entropy-only shortcut (_entropy_could_report) lets through a line whose one candidate has just enough
+    distinct characters to pass (23 for base64, 9 for hex); the plugin then reports it."""
+    alphabet = string.ascii_letters + string.digits if plugin_name.startswith("Base64") else "abcdef012345"
+    limit = third_party.ENTROPY_LIMITS[plugin_name]
+    length = next(n for n in range(1, 64) if math.log2(n) > limit)  # all distinct: entropy log2(n)
+    rng = random.Random(length)
+    value = "".join(rng.sample(alphabet, length))
+    text = f'api_token = "{value}"\n'
+    found = third_party.scan("settings.py", text, b"", present=frozenset({plugin_name}))
+    assert [f.fields["plugin"] for f in found] == [plugin_name], value
 
 
 def test_entropy_plugins_get_only_lines_with_their_run_and_a_secret_word() -> None:
