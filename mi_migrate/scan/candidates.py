@@ -426,9 +426,7 @@ def rule_finder(engine: str = "") -> _ReFinder | _HyperscanFinder:
     engine = engine or choose()
     rules = load_rules()
     # the line literals too: then reveals() reads every answer from the scan (Hits.signature)
-    literals = tuple(sorted({keyword for rule in rules for keyword in rule.keywords if keyword}
-                            | {literal for rule in rules for p in rule.patterns for literal in _line_literals(p)
-                               if literal == literal.lower()}))
+    literals = tuple(sorted(lit for lit in _text_literals(rules) if lit and lit == lit.lower()))
     names = tuple(pattern.anchor_name for rule in rules for pattern in rule.patterns
                   if pattern.anchor_source is not None)
     if engine == "hyperscan" and _native() is not None:
@@ -533,12 +531,13 @@ _ASKED_OF_TEXT = Memory(64)  # id(rules) → the literals reveals() asks about
 
 def _asked_of_text(rules: Sequence[Any]) -> frozenset[bytes]:
     """The keywords and line literals reveals() asks of a text for `rules`."""
-    asked = _ASKED_OF_TEXT.recall(id(rules), rules)
-    if asked is None:
-        asked = frozenset({keyword for rule in rules for keyword in rule.keywords}
-                          | {literal for rule in rules for p in rule.patterns for literal in _line_literals(p)})
-        _ASKED_OF_TEXT.keep_for(id(rules), rules, asked)
-    return asked  # type: ignore[no-any-return]
+    return _ASKED_OF_TEXT.per_owner(rules, _text_literals)  # type: ignore[no-any-return]
+
+
+def _text_literals(rules: Iterable[Any]) -> frozenset[bytes]:
+    """The rules' keywords (lower-case) and their patterns' line literals."""
+    return frozenset({keyword for rule in rules for keyword in rule.keywords}
+                     | {literal for rule in rules for p in rule.patterns for literal in _line_literals(p)})
 
 
 def _line_literal_occurs(pattern: Any, hits: Hits) -> bool:

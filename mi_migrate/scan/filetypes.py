@@ -88,13 +88,9 @@ _ASKED = Memory(64)  # id(rules) → (rules, literals): a scan has one or two ru
 
 def _literals_asked(rules: Sequence[Rule]) -> frozenset[bytes]:
     """Every literal the selection asks the candidates about."""
-    asked = _ASKED.recall(id(rules), rules)
-    if asked is None:
-        asked = frozenset({keyword for rule in rules for keyword in rule.keywords}
-                          | {literal for _, literals, _, _, decides in _plugin_gates() if not decides
-                             for literal in literals})
-        _ASKED.keep_for(id(rules), rules, asked)
-    return asked  # type: ignore[no-any-return]
+    return _ASKED.per_owner(rules, lambda rules: frozenset(  # type: ignore[no-any-return]
+        {keyword for rule in rules for keyword in rule.keywords}
+        | {literal for _, literals, _, _, decides in _plugin_gates() if not decides for literal in literals}))
 
 
 @functools.cache

@@ -4,6 +4,7 @@ repeat most of their candidate lines, and these answer them again without work."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 
@@ -31,3 +32,11 @@ class Memory(dict[Any, Any]):
 
     def keep_for(self, key: Any, owner: object, value: Any, chars: int = 1) -> None:
         self.keep(key, (owner, value), chars)
+
+    def per_owner(self, owner: Any, make: Callable[[Any], Any]) -> Any:
+        """make(owner), made once per owner object (a rule list a scan asks about for every file)."""
+        kept = self.recall(id(owner), owner)
+        if kept is None:
+            kept = make(owner)
+            self.keep_for(id(owner), owner, kept)
+        return kept

@@ -111,11 +111,8 @@ _WITH_PATTERNS = Memory(64)  # id(rules) → the rules with patterns: one tuple 
 
 
 def _with_patterns(rules: Sequence[Rule]) -> tuple[Rule, ...]:
-    kept = _WITH_PATTERNS.recall(id(rules), rules)
-    if kept is None:
-        kept = tuple(rule for rule in rules if rule.patterns)
-        _WITH_PATTERNS.keep_for(id(rules), rules, kept)
-    return kept  # type: ignore[no-any-return]
+    return _WITH_PATTERNS.per_owner(  # type: ignore[no-any-return]
+        rules, lambda rules: tuple(rule for rule in rules if rule.patterns))
 
 
 def scan_values(
